@@ -1,0 +1,37 @@
+# Everything runs from a local virtual environment, created on first use from python3 alone.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PY     := $(BIN)/python
+STAMP  := $(VENV)/.installed-stamp
+HAND_WRITTEN := rupt_api tests tools
+
+.PHONY: install generate check-generated check-spec lint test demo bench clean
+
+install: $(STAMP)
+
+# Reinstall whenever pyproject.toml changes (new or re-pinned tools).
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+generate: $(STAMP)
+	$(PY) tools/codegen.py generate
+
+check-generated: $(STAMP)
+	$(PY) tools/codegen.py check
+
+check-spec: $(STAMP)
+	$(PY) -m openapi_spec_validator openapi.yaml
+
+lint: $(STAMP)
+	$(BIN)/ruff check $(HAND_WRITTEN)
+	$(BIN)/ruff format --check $(HAND_WRITTEN)
+	$(BIN)/mypy rupt_api tools
+
+test: $(STAMP) check-spec check-generated lint
+	$(PY) -m pytest
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
