@@ -11,4 +11,4 @@ know are kept: `evaluation.additional_properties`, or `evaluation["new_key"]`.
 """
 
 from ._generated.models import *  # noqa: F403
-from ._generated.models import __all__ as __all__
+from ._generated.models import __all__  # noqa: F401 - re-exported as this module's own

@@ -23,18 +23,24 @@ TARGET = ROOT / "rupt_api" / "_generated"
 PACKAGE = "_generated"
 
 
-def _run_generator(out_parent: Path) -> Path:
-    """Generate the package into ``out_parent/_generated`` and return that path."""
+def _run_generator(out_parent: Path, spec: Path = ROOT / "openapi.yaml") -> Path:
+    """Generate the package into ``out_parent/_generated`` and return that path.
+
+    ``spec`` is the OpenAPI document to generate from (the tests pass a modified copy); the
+    generator config and templates always come from the repository.
+    """
     bin_dir = Path(sys.executable).parent
     generator = bin_dir / "openapi-python-client"
     if not generator.exists() or not (bin_dir / "ruff").exists():
-        sys.exit(f"codegen: openapi-python-client and ruff must be installed beside {sys.executable}")
+        sys.exit(
+            f"codegen: openapi-python-client and ruff must be installed beside {sys.executable}"
+        )
     out = out_parent / PACKAGE
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
     command = [
         str(generator),
         "generate",
-        "--path", "openapi.yaml",
+        "--path", str(spec),
         "--config", "generator-config.yaml",
         "--custom-template-path", "templates",
         "--meta", "none",

@@ -1,0 +1,218 @@
+"""`AsyncRuptAPI`: the asyncio client, for aiohttp services and other async apps."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+import tenacity
+
+from . import _operations as ops
+from ._base import BaseClient
+from ._call import Call, DeadlinePassed
+from ._config import (
+    DEFAULT_DOMAIN,
+    DEFAULT_MAX_RETRY_DELAY,
+    DEFAULT_RETRIES,
+    DEFAULT_TIMEOUT,
+    Options,
+)
+from ._continuation import BACKSTOP_SECONDS, start_task
+from ._exceptions import RuptError
+from ._generated.models import Challenge, Device, Evaluation
+from ._transport import new_async_client
+
+
+class _AsyncPool:
+    """The httpx.AsyncClient an `AsyncRuptAPI` and its `with_options` copies share.
+
+    An httpx.AsyncClient's connections belong to the event loop that opened them. An owned
+    client is therefore replaced when the client is used from a new loop (pytest's per-test
+    loops, a second `asyncio.run()`); the old one is kept referenced, not used again.
+    """
+
+    def __init__(self, http_client: httpx.AsyncClient | None) -> None:
+        self.owned = http_client is None
+        self.client = new_async_client() if http_client is None else http_client
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stale: list[httpx.AsyncClient] = []
+
+    def for_running_loop(self) -> httpx.AsyncClient:
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            if self._loop is not None and self.owned:
+                self._stale.append(self.client)
+                self.client = new_async_client()
+            elif self._loop is not None and self._loop.is_closed():
+                raise RuptError(
+                    "the http_client given to AsyncRuptAPI was used on an event loop that has"
+                    " closed; create the httpx.AsyncClient (and the AsyncRuptAPI) on the loop"
+                    " that uses them, for example in your app's startup"
+                )
+            self._loop = loop
+        return self.client
+
+    async def aclose(self) -> None:
+        if self.owned:
+            await self.client.aclose()
+
+
+class AsyncRuptAPI(BaseClient):
+    """Rupt's server API, for asyncio.
+
+    Create one per process (for aiohttp, in a `cleanup_ctx`) and share it between tasks.
+
+        rupt = AsyncRuptAPI(os.environ["RUPT_SECRET"])
+        evaluation = await rupt.consume_evaluation(evaluation_id)
+
+    Takes the same arguments as `RuptAPI`; `http_client` is then an `httpx.AsyncClient`.
+    Cancelling the task that awaits a call cancels its request.
+    """
+
+    def __init__(
+        self,
+        secret: str,
+        *,
+        domain: str = DEFAULT_DOMAIN,
+        timeout: float = DEFAULT_TIMEOUT,
+        retries: int = DEFAULT_RETRIES,
+        max_retry_delay: float = DEFAULT_MAX_RETRY_DELAY,
+        http_client: httpx.AsyncClient | None = None,
+    ) -> None:
+        if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
+            raise TypeError(
+                f"http_client must be an httpx.AsyncClient, not {type(http_client).__name__}"
+                " (RuptAPI takes an httpx.Client)"
+            )
+        self._configure(
+            Options.create(
+                secret,
+                domain=domain,
+                timeout=timeout,
+                retries=retries,
+                max_retry_delay=max_retry_delay,
+            )
+        )
+        self._pool = _AsyncPool(http_client)
+
+    # -- the API ---------------------------------------------------------------------------------
+
+    async def get_evaluation(self, evaluation_id: str) -> Evaluation:
+        """Read an evaluation (without consuming it)."""
+        spec = ops.get_evaluation_request(evaluation_id)
+        result: Evaluation = await self._call(ops.GET_EVALUATION, spec)
+        return result
+
+    async def consume_evaluation(self, evaluation_id: str) -> Evaluation:
+        """Read and claim an evaluation in one single-use step; a second consume raises a 409."""
+        spec = ops.consume_evaluation_request(evaluation_id)
+        result: Evaluation = await self._call(ops.CONSUME_EVALUATION, spec)
+        return result
+
+    async def get_challenge(self, challenge_id: str) -> Challenge:
+        """Read a challenge's details."""
+        spec = ops.get_challenge_request(challenge_id)
+        result: Challenge = await self._call(ops.GET_CHALLENGE, spec)
+        return result
+
+    async def get_user_devices(self, user: str) -> list[Device]:
+        """List the devices Rupt has seen `user` (your app's id for the user) on."""
+        spec = ops.get_user_devices_request(user)
+        result: list[Device] = await self._call(ops.GET_USER_DEVICES, spec)
+        return result
+
+    async def update_user(
+        self,
+        user: str,
+        *,
+        email: str | None = None,
+        phone: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        groups: list[Any] | None = None,
+    ) -> None:
+        """Write the given fields on `user`; fields left out are untouched.
+
+        `groups` is a list of `rupt_api.models.Group` or of dicts with at least an `id`.
+        """
+        spec = ops.update_user_request(
+            user, email=email, phone=phone, metadata=metadata, groups=groups
+        )
+        await self._call(ops.UPDATE_USER, spec)
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    async def aclose(self) -> None:
+        """Close the connection pool (unless it was passed in as `http_client`)."""
+        if self._owns_pool:
+            await self._pool.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    # -- the call --------------------------------------------------------------------------------
+
+    async def _call(self, operation: ops.Operation, spec: ops.RequestSpec) -> Any:
+        call = Call(self._options, operation, spec)
+        try:
+            return await self._run(call)
+        except DeadlinePassed:
+            call.restart(BACKSTOP_SECONDS)
+            raise call.timeout_error(start_task(self._continue(call))) from None
+
+    async def _continue(self, call: Call) -> Any:
+        try:
+            if call.pending_sleep:
+                await self._sleep(call, call.pending_sleep)
+            return await self._run(call)
+        except DeadlinePassed:
+            raise call.timeout_error(None) from None
+
+    async def _run(self, call: Call) -> Any:
+        retrying = tenacity.AsyncRetrying(
+            sleep=lambda seconds: self._sleep(call, seconds), **self._retry
+        )
+        async for attempt in retrying:
+            with attempt:
+                return await self._attempt(call)
+        raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
+
+    async def _attempt(self, call: Call) -> Any:
+        request = call.next_request()
+        client = self._pool.for_running_loop()
+        started = time.perf_counter()
+        loop_deadline = asyncio.get_running_loop().time() + (call.deadline - time.monotonic())
+        try:
+            async with asyncio.timeout_at(loop_deadline):
+                response = await client.send(request, stream=True, follow_redirects=False)
+                chunks: list[bytes] = []
+                try:
+                    async for chunk in response.aiter_bytes():
+                        call.check_chunk(response, chunk)
+                        chunks.append(chunk)
+                finally:
+                    await response.aclose()
+        except TimeoutError:
+            # asyncio.timeout cut the attempt short at the deadline, wherever it was.
+            call.unknown_fate = True
+            raise call.failure(DeadlinePassed(), started) from None
+        except Exception as exc:
+            raise call.failure(exc, started)  # noqa: B904 - failure() chains the cause itself
+        return call.result(response, b"".join(chunks), started)
+
+    @staticmethod
+    async def _sleep(call: Call, seconds: float) -> None:
+        duration, deadline_passes = call.sleep_plan(seconds)
+        await asyncio.sleep(duration)
+        if deadline_passes:
+            raise DeadlinePassed

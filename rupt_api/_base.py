@@ -1,0 +1,70 @@
+"""What `RuptAPI` and `AsyncRuptAPI` share besides the call itself: options and copies."""
+
+from __future__ import annotations
+
+from typing import Any, Self
+
+from ._config import Options
+from ._retry import retry_kwargs
+
+
+class BaseClient:
+    _options: Options
+    _retry: dict[str, Any]
+    # False on `with_options` copies: only the client that created the pool closes it.
+    _owns_pool: bool
+
+    def _configure(self, options: Options) -> None:
+        self._options = options
+        self._retry = retry_kwargs(options.retries, options.max_retry_delay)
+        self._owns_pool = True
+
+    @property
+    def base_url(self) -> str:
+        """The API's base URL, from the `domain` option."""
+        return self._options.base_url
+
+    @property
+    def timeout(self) -> float:
+        """The deadline of each call, in seconds, covering every attempt and backoff sleep."""
+        return self._options.timeout
+
+    @property
+    def retries(self) -> int:
+        """How many times a call is retried after a network error or a 5xx answer."""
+        return self._options.retries
+
+    @property
+    def max_retry_delay(self) -> float:
+        """The longest wait between two attempts, in seconds."""
+        return self._options.max_retry_delay
+
+    def with_options(
+        self,
+        *,
+        timeout: float | None = None,
+        retries: int | None = None,
+        max_retry_delay: float | None = None,
+    ) -> Self:
+        """A copy of this client with other options, sharing its connection pool.
+
+        The copy is cheap (make one per call if you like) and never closes the pool: closing the
+        original client does.
+        """
+        options = self._options.replace(
+            timeout=timeout, retries=retries, max_retry_delay=max_retry_delay
+        )
+        clone = object.__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        clone._options = options
+        if retries is not None or max_retry_delay is not None:
+            clone._retry = retry_kwargs(options.retries, options.max_retry_delay)
+        clone._owns_pool = False
+        return clone
+
+    def __repr__(self) -> str:
+        o = self._options
+        return (
+            f"{type(self).__name__}(base_url={o.base_url!r}, timeout={o.timeout:g},"
+            f" retries={o.retries}, max_retry_delay={o.max_retry_delay:g})"
+        )

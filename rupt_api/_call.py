@@ -1,0 +1,256 @@
+"""One call, from request to result or typed error: everything both surfaces share.
+
+`RuptAPI` and `AsyncRuptAPI` only move bytes (send, read, sleep); this module decides what each
+attempt sends, what an answer or a failure means, when the deadline has passed, and what the
+caller is told.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ._config import Options
+from ._exceptions import (
+    RuptApiError,
+    RuptError,
+    RuptNetworkError,
+    RuptResponseError,
+    RuptTimeoutError,
+)
+from ._logging import logger
+from ._operations import Operation, RequestSpec
+from ._retry import parse_retry_after
+
+# Rupt's answers are a few KB; a body past this is refused rather than buffered.
+MAX_BODY_BYTES = 4 * 1024 * 1024
+_REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-rupt-request-id")
+# httpx failures that prove the request never left: re-sending after them is always harmless.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+
+
+class DeadlinePassed(Exception):
+    """Raised inside a call when its deadline passes; the client turns it into a timeout."""
+
+
+class Call:
+    """The state of one call across its attempts (and its continuation, if it has one)."""
+
+    __slots__ = (
+        "_content_length",
+        "_options",
+        "attempts",
+        "deadline",
+        "operation",
+        "pending_sleep",
+        "request",
+        "unknown_fate",
+    )
+
+    def __init__(self, options: Options, operation: Operation, spec: RequestSpec) -> None:
+        method, path, content = spec
+        headers = options.headers
+        if content is not None:
+            headers = {**headers, "Content-Type": "application/json"}
+        self._options = options
+        self.operation = operation
+        # Built once and re-sent on every attempt; only its timeouts change.
+        self.request = httpx.Request(
+            method, options.base_url + path, headers=headers, content=content
+        )
+        self.deadline = time.monotonic() + options.timeout
+        self.attempts = 0
+        # True once an attempt may have reached Rupt without its answer reaching us.
+        self.unknown_fate = False
+        # Backoff still owed when the deadline cut a sleep short; the continuation sleeps it.
+        self.pending_sleep = 0.0
+        self._content_length = 0
+
+    # -- attempts ------------------------------------------------------------------------------
+
+    def next_request(self) -> httpx.Request:
+        """The next attempt's request, its timeouts bounded by what is left of the deadline."""
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            raise DeadlinePassed
+        self.attempts += 1
+        self.request.extensions["timeout"] = {
+            "connect": remaining,
+            "read": remaining,
+            "write": remaining,
+            "pool": remaining,
+        }
+        self._content_length = 0
+        return self.request
+
+    def check_chunk(self, response: httpx.Response, chunk: bytes) -> None:
+        """Called for each body chunk: refuses oversized bodies and enforces the deadline."""
+        self._content_length += len(chunk)
+        if self._content_length > MAX_BODY_BYTES:
+            raise RuptResponseError(
+                f"Rupt's {response.status_code} answer to {self.operation.name} is larger than"
+                f" {MAX_BODY_BYTES} bytes; refused (body holds the first bytes read)",
+                status=response.status_code,
+                body=chunk[:1024],
+                attempts=self.attempts,
+            )
+        if time.monotonic() >= self.deadline:
+            self.unknown_fate = True
+            raise DeadlinePassed
+
+    def sleep_plan(self, seconds: float) -> tuple[float, bool]:
+        """How long a backoff may sleep, and whether the deadline passes during it."""
+        remaining = self.deadline - time.monotonic()
+        if seconds < remaining:
+            return seconds, False
+        self.pending_sleep = seconds - max(remaining, 0.0)
+        return max(remaining, 0.0), True
+
+    def restart(self, seconds: float) -> None:
+        """Give the call a new deadline: the continuation's backstop."""
+        self.deadline = time.monotonic() + seconds
+
+    # -- outcomes ------------------------------------------------------------------------------
+
+    def result(self, response: httpx.Response, content: bytes, started: float) -> Any:
+        """What the call returns for an answer, or the typed error it raises."""
+        status = response.status_code
+        if logger.isEnabledFor(logging.DEBUG):
+            self._log(str(status), started)
+        if 200 <= status <= 299:
+            parse = self.operation.parse
+            if parse is None:
+                return None
+            try:
+                return parse(json.loads(content))
+            except Exception as exc:  # JSONDecodeError, KeyError, TypeError, ValueError, ...
+                raise RuptResponseError(
+                    f"Rupt's {status} answer to {self.operation.name} does not have the documented"
+                    f" shape ({type(exc).__name__}: {_short(str(exc), self._options.secret)})",
+                    status=status,
+                    body=content,
+                    attempts=self.attempts,
+                ) from exc
+        raise self._api_error(status, response.headers, content)
+
+    def failure(self, error: Exception, started: float) -> Exception:
+        """The exception to raise for an attempt that got no answer."""
+        if logger.isEnabledFor(logging.DEBUG):
+            self._log(type(error).__name__, started)
+        if isinstance(error, RuptError | DeadlinePassed):
+            return error
+        if not isinstance(error, _NOT_SENT):
+            self.unknown_fate = True
+        if isinstance(error, httpx.TimeoutException):
+            # Every phase's timeout is what is left of the deadline: it has passed.
+            return DeadlinePassed()
+        text = _short(str(error), self._options.secret) or type(error).__name__
+        if isinstance(error, httpx.HTTPError | OSError):
+            message = (
+                f"No answer from Rupt to {self.operation.name} ({text})"
+                f" after {_attempts(self.attempts)}"
+            )
+            return _with_cause(RuptNetworkError(message, attempts=self.attempts), error)
+        message = (
+            f"Unexpected error sending {self.operation.name} ({type(error).__name__}: {text})"
+            f" after {_attempts(self.attempts)}"
+        )
+        return _with_cause(RuptError(message, attempts=self.attempts), error)
+
+    def timeout_error(self, continuation: Any) -> RuptTimeoutError:
+        timeout = self._options.timeout
+        after = "" if self.attempts == 0 else f" ({_attempts(self.attempts)})"
+        if continuation is None:
+            message = f"{self.operation.name} did not finish before its backstop deadline{after}"
+        else:
+            message = (
+                f"Rupt did not answer {self.operation.name} within the {timeout:g} s"
+                f" timeout{after}; the call continues in the background: see err.continuation"
+            )
+        return RuptTimeoutError(
+            message, timeout=timeout, continuation=continuation, attempts=self.attempts
+        )
+
+    def _api_error(self, status: int, headers: httpx.Headers, content: bytes) -> RuptApiError:
+        body = _decode_body(content)
+        code = detail = None
+        if isinstance(body, Mapping):
+            code = _text_field(body, "code", "error")
+            detail = _text_field(body, "message", "error", "detail")
+        request_id = next((headers[h] for h in _REQUEST_ID_HEADERS if h in headers), None)
+        try:
+            reason = HTTPStatus(status).phrase
+        except ValueError:
+            reason = "(non-standard status)"
+        secret = self._options.secret
+        parts = [f"Rupt answered {status} {reason} to {self.operation.name}"]
+        if detail:
+            parts.append(f": {_short(detail, secret)}")
+        if code and code != detail:
+            parts.append(f" [code {_short(code, secret, 60)}]")
+        if request_id:
+            parts.append(f" [request id {_short(request_id, secret, 80)}]")
+        parts.append(f" after {_attempts(self.attempts)}")
+        earlier_unknown = self.unknown_fate
+        if earlier_unknown and status == 409:
+            parts.append("; an earlier attempt may have reached Rupt (see earlier_attempt_unknown)")
+        return RuptApiError(
+            "".join(parts),
+            status=status,
+            body=body,
+            headers=headers,
+            request_id=request_id,
+            code=None if code is None else _short(code, secret, 60),
+            detail=None if detail is None else _short(detail, secret),
+            retry_after=parse_retry_after(headers.get("retry-after")),
+            attempts=self.attempts,
+            earlier_attempt_unknown=earlier_unknown,
+        )
+
+    def _log(self, outcome: str, started: float) -> None:
+        # The Authorization header is never logged; the path holds only ids.
+        logger.debug(
+            "%s %s -> %s in %.1f ms (attempt %d)",
+            self.request.method,
+            self.request.url.raw_path.decode("ascii", "replace"),
+            outcome,
+            (time.perf_counter() - started) * 1000,
+            self.attempts,
+        )
+
+
+def _attempts(count: int) -> str:
+    return "1 attempt" if count == 1 else f"{count} attempts"
+
+
+def _short(text: str, secret: str, limit: int = 200) -> str:
+    text = " ".join(text.replace(secret, "[redacted]").split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _text_field(body: Mapping[str, Any], *names: str) -> str | None:
+    for name in names:
+        value = body.get(name)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def _decode_body(content: bytes) -> Any:
+    if not content:
+        return ""
+    try:
+        return json.loads(content)
+    except ValueError:
+        return content.decode("utf-8", "replace")
+
+
+def _with_cause(error: RuptError, cause: BaseException) -> RuptError:
+    error.__cause__ = cause
+    return error

@@ -1,0 +1,186 @@
+"""`RuptAPI`: the synchronous client, for Django views, scripts and worker threads."""
+
+from __future__ import annotations
+
+import time
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+import tenacity
+
+from . import _operations as ops
+from ._base import BaseClient
+from ._call import Call, DeadlinePassed
+from ._config import (
+    DEFAULT_DOMAIN,
+    DEFAULT_MAX_RETRY_DELAY,
+    DEFAULT_RETRIES,
+    DEFAULT_TIMEOUT,
+    Options,
+)
+from ._continuation import BACKSTOP_SECONDS, run_in_background
+from ._generated.models import Challenge, Device, Evaluation
+from ._transport import SyncPool, set_thread_deadline
+
+
+class RuptAPI(BaseClient):
+    """Rupt's server API, synchronously.
+
+    Create one per process and share it: it is safe to use from many threads at once, and keeps
+    working in a child process after `os.fork()`.
+
+        rupt = RuptAPI(os.environ["RUPT_SECRET"])
+        evaluation = rupt.consume_evaluation(evaluation_id)
+
+    Args:
+        secret: the project secret from Rupt's dashboard. Keep it on the server.
+        domain: the API host (`https://` is added), or a full `http://` / `https://` base URL.
+        timeout: seconds before a call gives up, across all its attempts and backoff sleeps.
+        retries: how many times a network error or a 5xx answer is retried.
+        max_retry_delay: the longest wait between two attempts, in seconds.
+        http_client: an `httpx.Client` to send requests with (its transport, pool, proxies and
+            event hooks are used; URLs, authentication and timeouts still come from the SDK).
+            The SDK does not close a client it was given.
+    """
+
+    def __init__(
+        self,
+        secret: str,
+        *,
+        domain: str = DEFAULT_DOMAIN,
+        timeout: float = DEFAULT_TIMEOUT,
+        retries: int = DEFAULT_RETRIES,
+        max_retry_delay: float = DEFAULT_MAX_RETRY_DELAY,
+        http_client: httpx.Client | None = None,
+    ) -> None:
+        if http_client is not None and not isinstance(http_client, httpx.Client):
+            raise TypeError(
+                f"http_client must be an httpx.Client, not {type(http_client).__name__}"
+                " (AsyncRuptAPI takes an httpx.AsyncClient)"
+            )
+        self._configure(
+            Options.create(
+                secret,
+                domain=domain,
+                timeout=timeout,
+                retries=retries,
+                max_retry_delay=max_retry_delay,
+            )
+        )
+        self._pool = SyncPool(http_client)
+
+    # -- the API ---------------------------------------------------------------------------------
+
+    def get_evaluation(self, evaluation_id: str) -> Evaluation:
+        """Read an evaluation (without consuming it)."""
+        result: Evaluation = self._call(
+            ops.GET_EVALUATION, ops.get_evaluation_request(evaluation_id)
+        )
+        return result
+
+    def consume_evaluation(self, evaluation_id: str) -> Evaluation:
+        """Read and claim an evaluation in one single-use step; a second consume raises a 409."""
+        spec = ops.consume_evaluation_request(evaluation_id)
+        result: Evaluation = self._call(ops.CONSUME_EVALUATION, spec)
+        return result
+
+    def get_challenge(self, challenge_id: str) -> Challenge:
+        """Read a challenge's details."""
+        result: Challenge = self._call(ops.GET_CHALLENGE, ops.get_challenge_request(challenge_id))
+        return result
+
+    def get_user_devices(self, user: str) -> list[Device]:
+        """List the devices Rupt has seen `user` (your app's id for the user) on."""
+        result: list[Device] = self._call(ops.GET_USER_DEVICES, ops.get_user_devices_request(user))
+        return result
+
+    def update_user(
+        self,
+        user: str,
+        *,
+        email: str | None = None,
+        phone: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        groups: list[Any] | None = None,
+    ) -> None:
+        """Write the given fields on `user`; fields left out are untouched.
+
+        `groups` is a list of `rupt_api.models.Group` or of dicts with at least an `id`.
+        """
+        spec = ops.update_user_request(
+            user, email=email, phone=phone, metadata=metadata, groups=groups
+        )
+        self._call(ops.UPDATE_USER, spec)
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the connection pool (unless it was passed in as `http_client`)."""
+        if self._owns_pool:
+            self._pool.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- the call --------------------------------------------------------------------------------
+
+    def _call(self, operation: ops.Operation, spec: ops.RequestSpec) -> Any:
+        call = Call(self._options, operation, spec)
+        try:
+            return self._run(call)
+        except DeadlinePassed:
+            call.restart(BACKSTOP_SECONDS)
+            continuation = run_in_background(lambda: self._continue(call))
+            raise call.timeout_error(continuation) from None
+
+    def _continue(self, call: Call) -> Any:
+        try:
+            if call.pending_sleep:
+                self._sleep(call, call.pending_sleep)
+            return self._run(call)
+        except DeadlinePassed:
+            raise call.timeout_error(None) from None
+
+    def _run(self, call: Call) -> Any:
+        retrying = tenacity.Retrying(
+            sleep=lambda seconds: self._sleep(call, seconds), **self._retry
+        )
+        for attempt in retrying:
+            with attempt:
+                return self._attempt(call)
+        raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
+
+    def _attempt(self, call: Call) -> Any:
+        request = call.next_request()
+        started = time.perf_counter()
+        chunks: list[bytes] = []
+        set_thread_deadline(call.deadline)
+        try:
+            response = self._pool.client.send(request, stream=True, follow_redirects=False)
+            try:
+                for chunk in response.iter_bytes():
+                    call.check_chunk(response, chunk)
+                    chunks.append(chunk)
+            finally:
+                response.close()
+        except Exception as exc:
+            raise call.failure(exc, started)  # noqa: B904 - failure() chains the cause itself
+        finally:
+            set_thread_deadline(None)
+        return call.result(response, b"".join(chunks), started)
+
+    @staticmethod
+    def _sleep(call: Call, seconds: float) -> None:
+        duration, deadline_passes = call.sleep_plan(seconds)
+        time.sleep(duration)
+        if deadline_passes:
+            raise DeadlinePassed

@@ -1,0 +1,157 @@
+"""The five operations: input checks, the request each one sends, and how its answer parses.
+
+Paths, path encoding and bodies come from the generated client (`_generated/api/...`), so a
+change to openapi.yaml reaches the facade through `make generate`. Everything here runs before a
+request is built: bad input raises `TypeError`/`ValueError` and nothing is sent half-built.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from ._generated.api.challenges import get_challenge
+from ._generated.api.evaluations import consume_evaluation, get_evaluation
+from ._generated.api.users import get_user_devices, update_user
+from ._generated.models import Challenge, Device, Evaluation, Group, UpdateUserBody
+
+# Rupt's ids are 24 hex digits and users' ids are the app's own; anything this long is a bug in
+# the caller, and refusing it keeps a 10 KB string out of URLs and logs.
+MAX_ID_LENGTH = 1024
+
+
+@attrs.frozen
+class Operation:
+    """One API operation: how its answer parses, and whether re-sending it is harmless."""
+
+    name: str
+    parse: Callable[[Any], Any] | None  # None: the answer has no body (204)
+    idempotent: bool
+
+
+def _parse_devices(data: Any) -> list[Device]:
+    if not isinstance(data, list):
+        raise TypeError(f"expected a JSON array of devices, got {type(data).__name__}")
+    return [Device.from_dict(item) for item in data]
+
+
+GET_EVALUATION = Operation("get_evaluation", Evaluation.from_dict, idempotent=True)
+# Consume is single-use on Rupt's side: re-sending it is safe (a second consume answers 409),
+# but a 409 after an attempt of unknown fate is ambiguous, which errors report.
+CONSUME_EVALUATION = Operation("consume_evaluation", Evaluation.from_dict, idempotent=False)
+GET_CHALLENGE = Operation("get_challenge", Challenge.from_dict, idempotent=True)
+GET_USER_DEVICES = Operation("get_user_devices", _parse_devices, idempotent=True)
+UPDATE_USER = Operation("update_user", None, idempotent=True)
+
+
+def check_id(name: str, value: object) -> str:
+    """Refuse ids that cannot name one resource; the generated code percent-encodes the rest."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, not {type(value).__name__}")
+    if not value:
+        raise ValueError(f"{name} must not be empty")
+    if len(value) > MAX_ID_LENGTH:
+        raise ValueError(
+            f"{name} is {len(value)} characters long; at most {MAX_ID_LENGTH} are allowed"
+        )
+    # "." and ".." survive percent-encoding and would be resolved as path segments by URL
+    # normalisation, reaching another endpoint.
+    if value in {".", ".."}:
+        raise ValueError(f"{name} must not be {value!r}")
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+        raise ValueError(f"{name} must not contain control characters (line breaks, NUL, ...)")
+    return value
+
+
+# Each builder returns (method, path, JSON body or None) for one call.
+RequestSpec = tuple[str, str, bytes | None]
+
+
+def _spec(kwargs: dict[str, Any]) -> RequestSpec:
+    body = kwargs.get("json")
+    content = None if body is None else json.dumps(body, separators=(",", ":")).encode()
+    return kwargs["method"].upper(), kwargs["url"], content
+
+
+def get_evaluation_request(evaluation_id: object) -> RequestSpec:
+    return _spec(get_evaluation._get_kwargs(check_id("evaluation_id", evaluation_id)))
+
+
+def consume_evaluation_request(evaluation_id: object) -> RequestSpec:
+    return _spec(consume_evaluation._get_kwargs(check_id("evaluation_id", evaluation_id)))
+
+
+def get_challenge_request(challenge_id: object) -> RequestSpec:
+    return _spec(get_challenge._get_kwargs(check_id("challenge_id", challenge_id)))
+
+
+def get_user_devices_request(user: object) -> RequestSpec:
+    return _spec(get_user_devices._get_kwargs(check_id("user", user)))
+
+
+def _check_json(name: str, value: object) -> None:
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} is not JSON-serialisable: {exc}") from None
+
+
+def _check_metadata(name: str, metadata: object) -> dict[str, Any]:
+    if not isinstance(metadata, Mapping):
+        raise TypeError(f"{name} must be a mapping, not {type(metadata).__name__}")
+    for key, value in metadata.items():
+        if not isinstance(key, str):
+            raise TypeError(f"{name} keys must be str, not {type(key).__name__} ({key!r})")
+        _check_json(f"{name}[{key!r}]", value)
+    return dict(metadata)
+
+
+def _check_text(name: str, value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, not {type(value).__name__}")
+    return value
+
+
+def _to_group(index: int, group: object) -> Group:
+    name = f"groups[{index}]"
+    if isinstance(group, Group):
+        group = group.to_dict()
+    if not isinstance(group, Mapping):
+        raise TypeError(
+            f"{name} must be a rupt_api.models.Group or a mapping, not {type(group).__name__}"
+        )
+    if not isinstance(group.get("id"), str) or not group["id"]:
+        raise ValueError(f"{name} needs a non-empty str 'id'")
+    for key, value in group.items():
+        _check_json(f"{name}[{key!r}]", value)
+    if "metadata" in group and group["metadata"] is not None:
+        _check_metadata(f"{name}['metadata']", group["metadata"])
+    return Group.from_dict(group)
+
+
+def update_user_request(
+    user: object,
+    *,
+    email: object = None,
+    phone: object = None,
+    metadata: object = None,
+    groups: object = None,
+) -> RequestSpec:
+    user = check_id("user", user)
+    if email is None and phone is None and metadata is None and groups is None:
+        raise ValueError("update_user needs at least one of email, phone, metadata or groups")
+    group_list: list[Group] | None = None
+    if groups is not None:
+        if isinstance(groups, str | bytes | Mapping | Group) or not isinstance(groups, Sequence):
+            raise TypeError(f"groups must be a list of groups, not {type(groups).__name__}")
+        group_list = [_to_group(i, g) for i, g in enumerate(groups)]
+    body = UpdateUserBody(
+        email=None if email is None else _check_text("email", email),
+        phone=None if phone is None else _check_text("phone", phone),
+        metadata=None if metadata is None else _check_metadata("metadata", metadata),
+        groups=group_list,
+    )
+    return _spec(update_user._get_kwargs(user, body=body))
