@@ -31,7 +31,8 @@ class _AsyncPool:
 
     An httpx.AsyncClient's connections belong to the event loop that opened them. An owned
     client is therefore replaced when the client is used from a new loop (pytest's per-test
-    loops, a second `asyncio.run()`); the old one is kept referenced, not used again.
+    loops, a second `asyncio.run()`); the old one is kept referenced, not used again. An injected
+    client is used as it is: it may well work on any loop (an in-memory transport does).
     """
 
     def __init__(self, http_client: httpx.AsyncClient | None) -> None:
@@ -46,14 +47,18 @@ class _AsyncPool:
             if self._loop is not None and self.owned:
                 self._stale.append(self.client)
                 self.client = new_async_client()
-            elif self._loop is not None and self._loop.is_closed():
-                raise RuptError(
-                    "the http_client given to AsyncRuptAPI was used on an event loop that has"
-                    " closed; create the httpx.AsyncClient (and the AsyncRuptAPI) on the loop"
-                    " that uses them, for example in your app's startup"
-                )
             self._loop = loop
         return self.client
+
+    def loop_error(self, error: Exception) -> RuptError | None:
+        """A clear error for an injected client whose connections belong to another loop."""
+        if self.owned or not isinstance(error, RuntimeError) or "loop" not in str(error):
+            return None
+        return RuptError(
+            "the http_client given to AsyncRuptAPI belongs to another event loop (one that has"
+            " closed, or is not running here); create the httpx.AsyncClient and the AsyncRuptAPI"
+            " on the loop that uses them, for example in your app's startup"
+        )
 
     async def aclose(self) -> None:
         if self.owned:
@@ -207,7 +212,8 @@ class AsyncRuptAPI(BaseClient):
             call.unknown_fate = True
             raise call.failure(DeadlinePassed(), started) from None
         except Exception as exc:
-            raise call.failure(exc, started)  # noqa: B904 - failure() chains the cause itself
+            error = self._pool.loop_error(exc) or exc
+            raise call.failure(error, started) from exc
         return call.result(response, b"".join(chunks), started)
 
     @staticmethod

@@ -173,7 +173,7 @@ class RuptAPI(BaseClient):
             finally:
                 response.close()
         except Exception as exc:
-            raise call.failure(exc, started)  # noqa: B904 - failure() chains the cause itself
+            raise call.failure(exc, started) from exc
         finally:
             set_thread_deadline(None)
         return call.result(response, b"".join(chunks), started)
