@@ -61,7 +61,9 @@ class _AsyncPool:
         )
 
     async def aclose(self) -> None:
-        if self.owned:
+        # Connections opened on another (by now usually closed) loop cannot be closed from this
+        # one; they are dropped with that loop.
+        if self.owned and self._loop in (None, asyncio.get_running_loop()):
             await self.client.aclose()
 
 

@@ -1,0 +1,34 @@
+"""A stand-in for Rupt's V3 API, for your tests, demos and local development.
+
+`FakeRupt` keeps evaluations, challenges, devices and user updates in memory and answers the five
+V3 endpoints the way Rupt documents them. Point any HTTP client at it, in process or over HTTP::
+
+    import httpx
+    from rupt_api.testing import FakeRupt, Fault
+
+    fake = FakeRupt()  # secret "sk_test_fake"
+    evaluation = fake.add_evaluation(user_id="user_1", challenge_status="code_sent")
+
+    # In process: no socket, works with httpx.Client and httpx.AsyncClient.
+    with httpx.Client(
+        transport=fake.transport(),
+        base_url="https://api.rupt.dev",
+        headers={"Authorization": "Bearer sk_test_fake"},
+    ) as http:
+        http.get(f"/v3/evaluations/{evaluation['id']}")
+
+    # Over real HTTP, on a free loopback port.
+    with fake.serve() as base_url:
+        ...
+
+    # Make things go wrong: two 503s, then normal answers.
+    fake.inject(Fault(status=503, times=2))
+
+From a shell, `python -m rupt_api.testing --port 8007 --seed` serves a fake until Ctrl-C.
+"""
+
+from ._state import DEFAULT_SECRET, FakeRupt
+from ._transport import FakeTransport
+from ._wire import Fault, RecordedRequest
+
+__all__ = ["DEFAULT_SECRET", "FakeRupt", "FakeTransport", "Fault", "RecordedRequest"]
