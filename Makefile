@@ -6,7 +6,7 @@ PY     := $(BIN)/python
 STAMP  := $(VENV)/.installed-stamp
 HAND_WRITTEN := rupt_api tests tools
 
-.PHONY: install generate check-generated check-spec lint test demo bench clean
+.PHONY: install generate check-generated check-spec lint test demo bench clean cassettes
 
 install: $(STAMP)
 
@@ -35,3 +35,7 @@ test: $(STAMP) check-spec check-generated lint
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+
+# Re-record every cassette in cassettes/ from the loopback stand-in (replayed offline by `make test`).
+cassettes: $(STAMP)
+	$(PY) -m pytest tests/facade/test_cassettes.py --record-mode=rewrite -p no:cacheprovider -q

@@ -21,6 +21,12 @@ from ._exceptions import (
     RuptTimeoutError,
 )
 from ._logging import configure_from_environment as _configure_logging
+from ._verify import (
+    ChallengeAlreadyUsedError,
+    ChallengeMismatchError,
+    ChallengeNotCompletedError,
+    RuptVerificationError,
+)
 from ._version import __version__
 from .models import Challenge, Device, Evaluation, Group, Risk, User
 
@@ -29,6 +35,9 @@ _configure_logging()
 __all__ = [
     "AsyncRuptAPI",
     "Challenge",
+    "ChallengeAlreadyUsedError",
+    "ChallengeMismatchError",
+    "ChallengeNotCompletedError",
     "Device",
     "Evaluation",
     "Group",
@@ -39,6 +48,7 @@ __all__ = [
     "RuptNetworkError",
     "RuptResponseError",
     "RuptTimeoutError",
+    "RuptVerificationError",
     "User",
     "__version__",
 ]

@@ -21,9 +21,10 @@ from ._config import (
     Options,
 )
 from ._continuation import BACKSTOP_SECONDS, start_task
-from ._exceptions import RuptError
+from ._exceptions import RuptApiError, RuptError, RuptTimeoutError
 from ._generated.models import Challenge, Device, Evaluation
 from ._transport import new_async_client
+from ._verify import Expected
 
 
 class _AsyncPool:
@@ -148,6 +149,43 @@ class AsyncRuptAPI(BaseClient):
             user, email=email, phone=phone, metadata=metadata, groups=groups
         )
         await self._call(ops.UPDATE_USER, spec)
+
+    async def verify_challenge(
+        self,
+        evaluation_id: str,
+        *,
+        action: str | None = None,
+        user_id: str | None = None,
+        email: str | None = None,
+        phone: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> Evaluation:
+        """Step 4 of Rupt's challenge flow in one call: consume, then check, then return.
+
+        Consumes the evaluation (single use) and returns it only if its challenge is `completed`
+        and it matches every expectation given (None skips a check): `action`, `user_id` (the
+        app's id, `evaluation.user.id`), `email` (compared without case), `phone`, and each key of
+        `metadata` (against `evaluation.metadata`). Otherwise raises, all `RuptVerificationError`:
+
+        - `ChallengeAlreadyUsedError`: consumed before (409), a replayed success URL;
+        - `ChallengeNotCompletedError`: no completed challenge; send the user to `err.redirect`;
+        - `ChallengeMismatchError`: `err.field` differs (values are never echoed).
+
+        Other failures raise as in `consume_evaluation`; after a timeout, `err.continuation`
+        resolves to the verified evaluation or fails with one of the errors above.
+        """
+        expected = Expected.create(
+            action=action, user_id=user_id, email=email, phone=phone, metadata=metadata
+        )
+        try:
+            consumed: Evaluation | RuptApiError = await self.consume_evaluation(evaluation_id)
+        except RuptApiError as err:
+            consumed = err
+        except RuptTimeoutError as err:
+            if isinstance(err.continuation, asyncio.Future):
+                err.continuation = start_task(expected.settle_awaitable(err.continuation))
+            raise
+        return expected.settle(consumed)
 
     # -- lifecycle -------------------------------------------------------------------------------
 

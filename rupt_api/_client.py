@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import time
 from types import TracebackType
 from typing import Any, Self
@@ -19,9 +20,11 @@ from ._config import (
     DEFAULT_TIMEOUT,
     Options,
 )
-from ._continuation import BACKSTOP_SECONDS, run_in_background
+from ._continuation import BACKSTOP_SECONDS, run_in_background, then
+from ._exceptions import RuptApiError, RuptTimeoutError
 from ._generated.models import Challenge, Device, Evaluation
 from ._transport import SyncPool, set_thread_deadline
+from ._verify import Expected
 
 
 class RuptAPI(BaseClient):
@@ -112,6 +115,43 @@ class RuptAPI(BaseClient):
             user, email=email, phone=phone, metadata=metadata, groups=groups
         )
         self._call(ops.UPDATE_USER, spec)
+
+    def verify_challenge(
+        self,
+        evaluation_id: str,
+        *,
+        action: str | None = None,
+        user_id: str | None = None,
+        email: str | None = None,
+        phone: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> Evaluation:
+        """Step 4 of Rupt's challenge flow in one call: consume, then check, then return.
+
+        Consumes the evaluation (single use) and returns it only if its challenge is `completed`
+        and it matches every expectation given (None skips a check): `action`, `user_id` (the
+        app's id, `evaluation.user.id`), `email` (compared without case), `phone`, and each key of
+        `metadata` (against `evaluation.metadata`). Otherwise raises, all `RuptVerificationError`:
+
+        - `ChallengeAlreadyUsedError`: consumed before (409), a replayed success URL;
+        - `ChallengeNotCompletedError`: no completed challenge; send the user to `err.redirect`;
+        - `ChallengeMismatchError`: `err.field` differs (values are never echoed).
+
+        Other failures raise as in `consume_evaluation`; after a timeout, `err.continuation`
+        resolves to the verified evaluation or fails with one of the errors above.
+        """
+        expected = Expected.create(
+            action=action, user_id=user_id, email=email, phone=phone, metadata=metadata
+        )
+        try:
+            consumed: Evaluation | RuptApiError = self.consume_evaluation(evaluation_id)
+        except RuptApiError as err:
+            consumed = err
+        except RuptTimeoutError as err:
+            if isinstance(err.continuation, concurrent.futures.Future):
+                err.continuation = then(err.continuation, expected.settle_future)
+            raise
+        return expected.settle(consumed)
 
     # -- lifecycle -------------------------------------------------------------------------------
 

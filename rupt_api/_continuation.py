@@ -21,6 +21,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+U = TypeVar("U")
 
 MAX_WORKERS = 8
 IDLE_SECONDS = 2.0
@@ -94,6 +95,22 @@ if hasattr(os, "register_at_fork"):
 def run_in_background(fn: Callable[[], T]) -> concurrent.futures.Future[T]:
     """Run `fn` on a continuation worker thread; its outcome lands in the returned future."""
     return _workers.submit(fn)
+
+
+def then(
+    future: concurrent.futures.Future[T], fn: Callable[[concurrent.futures.Future[T]], U]
+) -> concurrent.futures.Future[U]:
+    """A future of `fn(future)`, run once `future` is done (for continuations that post-process)."""
+    chained: concurrent.futures.Future[U] = concurrent.futures.Future()
+
+    def done(finished: concurrent.futures.Future[T]) -> None:
+        try:
+            chained.set_result(fn(finished))
+        except BaseException as exc:  # delivered through the future
+            chained.set_exception(exc)
+
+    future.add_done_callback(done)
+    return chained
 
 
 _tasks: set[asyncio.Task[Any]] = set()

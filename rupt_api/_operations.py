@@ -92,24 +92,24 @@ def get_user_devices_request(user: object) -> RequestSpec:
     return _spec(get_user_devices._get_kwargs(check_id("user", user)))
 
 
-def _check_json(name: str, value: object) -> None:
+def check_json(name: str, value: object) -> None:
     try:
         json.dumps(value, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"{name} is not JSON-serialisable: {exc}") from None
 
 
-def _check_metadata(name: str, metadata: object) -> dict[str, Any]:
+def check_metadata(name: str, metadata: object) -> dict[str, Any]:
     if not isinstance(metadata, Mapping):
         raise TypeError(f"{name} must be a mapping, not {type(metadata).__name__}")
     for key, value in metadata.items():
         if not isinstance(key, str):
             raise TypeError(f"{name} keys must be str, not {type(key).__name__} ({key!r})")
-        _check_json(f"{name}[{key!r}]", value)
+        check_json(f"{name}[{key!r}]", value)
     return dict(metadata)
 
 
-def _check_text(name: str, value: object) -> str:
+def check_text(name: str, value: object) -> str:
     if not isinstance(value, str):
         raise TypeError(f"{name} must be a str, not {type(value).__name__}")
     return value
@@ -126,9 +126,9 @@ def _to_group(index: int, group: object) -> Group:
     if not isinstance(group.get("id"), str) or not group["id"]:
         raise ValueError(f"{name} needs a non-empty str 'id'")
     for key, value in group.items():
-        _check_json(f"{name}[{key!r}]", value)
+        check_json(f"{name}[{key!r}]", value)
     if "metadata" in group and group["metadata"] is not None:
-        _check_metadata(f"{name}['metadata']", group["metadata"])
+        check_metadata(f"{name}['metadata']", group["metadata"])
     return Group.from_dict(group)
 
 
@@ -149,9 +149,9 @@ def update_user_request(
             raise TypeError(f"groups must be a list of groups, not {type(groups).__name__}")
         group_list = [_to_group(i, g) for i, g in enumerate(groups)]
     body = UpdateUserBody(
-        email=None if email is None else _check_text("email", email),
-        phone=None if phone is None else _check_text("phone", phone),
-        metadata=None if metadata is None else _check_metadata("metadata", metadata),
+        email=None if email is None else check_text("email", email),
+        phone=None if phone is None else check_text("phone", phone),
+        metadata=None if metadata is None else check_metadata("metadata", metadata),
         groups=group_list,
     )
     return _spec(update_user._get_kwargs(user, body=body))
