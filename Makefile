@@ -4,7 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 STAMP  := $(VENV)/.installed-stamp
-HAND_WRITTEN := rupt_api tests tools
+RUNTIME_STAMP := $(VENV)/.runtime-stamp
+HAND_WRITTEN := rupt_api tests tools examples
 
 .PHONY: install generate check-generated check-spec lint test demo bench clean cassettes
 
@@ -15,6 +16,15 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $(STAMP)
+
+# The demo needs only the package itself (httpx, attrs, tenacity): a quick install.
+$(RUNTIME_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e .
+	@touch $(RUNTIME_STAMP)
+
+demo: $(RUNTIME_STAMP)
+	$(PY) examples/demo.py
 
 generate: $(STAMP)
 	$(PY) tools/codegen.py generate
