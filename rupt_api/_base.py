@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 from ._config import Options
 from ._retry import retry_kwargs
@@ -14,7 +14,18 @@ class BaseClient:
     # False on `with_options` copies: only the client that created the pool closes it.
     _owns_pool: bool
 
-    def _configure(self, options: Options) -> None:
+    def _configure(
+        self,
+        secret: object,
+        *,
+        domain: str,
+        timeout: float,
+        retries: int,
+        max_retry_delay: float,
+    ) -> None:
+        options = Options.create(
+            secret, domain=domain, timeout=timeout, retries=retries, max_retry_delay=max_retry_delay
+        )
         self._options = options
         self._retry = retry_kwargs(options.retries, options.max_retry_delay)
         self._owns_pool = True
@@ -68,3 +79,19 @@ class BaseClient:
             f"{type(self).__name__}(base_url={o.base_url!r}, timeout={o.timeout:g},"
             f" retries={o.retries}, max_retry_delay={o.max_retry_delay:g})"
         )
+
+
+HttpClient = TypeVar("HttpClient")
+
+
+def expect_http_client(value: object, expected: type[HttpClient]) -> HttpClient | None:
+    """Check an injected `http_client` is of the kind the surface drives (sync or async)."""
+    if value is None or isinstance(value, expected):
+        return value
+    name = f"httpx.{expected.__name__}"
+    other = (
+        "httpx.AsyncClient for AsyncRuptAPI"
+        if name == "httpx.Client"
+        else "httpx.Client for RuptAPI"
+    )
+    raise TypeError(f"http_client must be an {name}, not {type(value).__name__} (use an {other})")

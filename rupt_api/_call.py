@@ -157,8 +157,13 @@ class Call:
                 f" after {_attempts(self.attempts)}"
             )
             return _with_cause(RuptNetworkError(message, attempts=self.attempts), error)
+        # anyio wraps errors raised while connecting in an ExceptionGroup: name the real one.
+        inner: BaseException = error
+        while isinstance(inner, BaseExceptionGroup) and len(inner.exceptions) == 1:
+            inner = inner.exceptions[0]
+        text = _short(str(inner), self._options.secret) or type(inner).__name__
         message = (
-            f"Unexpected error sending {self.operation.name} ({type(error).__name__}: {text})"
+            f"Unexpected error sending {self.operation.name} ({type(inner).__name__}: {text})"
             f" after {_attempts(self.attempts)}"
         )
         return _with_cause(RuptError(message, attempts=self.attempts), error)

@@ -11,14 +11,13 @@ import httpx
 import tenacity
 
 from . import _operations as ops
-from ._base import BaseClient
+from ._base import BaseClient, expect_http_client
 from ._call import Call, DeadlinePassed
 from ._config import (
     DEFAULT_DOMAIN,
     DEFAULT_MAX_RETRY_DELAY,
     DEFAULT_RETRIES,
     DEFAULT_TIMEOUT,
-    Options,
 )
 from ._continuation import BACKSTOP_SECONDS, run_in_background, then
 from ._exceptions import RuptApiError, RuptTimeoutError
@@ -57,21 +56,10 @@ class RuptAPI(BaseClient):
         max_retry_delay: float = DEFAULT_MAX_RETRY_DELAY,
         http_client: httpx.Client | None = None,
     ) -> None:
-        if http_client is not None and not isinstance(http_client, httpx.Client):
-            raise TypeError(
-                f"http_client must be an httpx.Client, not {type(http_client).__name__}"
-                " (AsyncRuptAPI takes an httpx.AsyncClient)"
-            )
         self._configure(
-            Options.create(
-                secret,
-                domain=domain,
-                timeout=timeout,
-                retries=retries,
-                max_retry_delay=max_retry_delay,
-            )
+            secret, domain=domain, timeout=timeout, retries=retries, max_retry_delay=max_retry_delay
         )
-        self._pool = SyncPool(http_client)
+        self._pool = SyncPool(expect_http_client(http_client, httpx.Client))
 
     # -- the API ---------------------------------------------------------------------------------
 
