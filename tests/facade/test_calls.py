@@ -340,7 +340,9 @@ def test_an_injected_client_is_never_closed() -> None:
 
 def test_an_error_group_from_the_transport_names_the_real_error(surface: Surface) -> None:
     def broken(request: httpx.Request) -> httpx.Response:
-        raise ExceptionGroup("unhandled errors in a TaskGroup", [RuntimeError("network is disabled")])
+        raise ExceptionGroup(
+            "unhandled errors in a TaskGroup", [RuntimeError("network is disabled")]
+        )
 
     with pytest.raises(RuptError, match=r"RuntimeError: network is disabled") as info:
         surface.call(surface.client(broken, retries=0), "get_evaluation", "e")
