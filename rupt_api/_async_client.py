@@ -40,6 +40,7 @@ class _AsyncPool:
         self.client = new_async_client() if http_client is None else http_client
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stale: list[httpx.AsyncClient] = []
+        self.closed = False
 
     def for_running_loop(self) -> httpx.AsyncClient:
         loop = asyncio.get_running_loop()
@@ -61,6 +62,7 @@ class _AsyncPool:
         )
 
     async def aclose(self) -> None:
+        self.closed = True
         # Connections opened on another (by now usually closed) loop cannot be closed from this
         # one; they are dropped with that loop.
         if self.owned and self._loop in (None, asyncio.get_running_loop()):
@@ -221,6 +223,8 @@ class AsyncRuptAPI(BaseClient):
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
 
     async def _attempt(self, call: Call) -> Any:
+        if self._pool.closed:
+            raise call.closed_error()
         request = call.next_request()
         client = self._pool.for_running_loop()
         started = time.perf_counter()

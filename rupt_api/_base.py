@@ -13,6 +13,7 @@ class BaseClient:
     _retry: dict[str, Any]
     # False on `with_options` copies: only the client that created the pool closes it.
     _owns_pool: bool
+    _pool: Any  # the surface's connection pool holder (sync or async)
 
     def _configure(
         self,
@@ -29,6 +30,12 @@ class BaseClient:
         self._options = options
         self._retry = retry_kwargs(options.retries, options.max_retry_delay)
         self._owns_pool = True
+
+    @property
+    def is_closed(self) -> bool:
+        """True once the client (the original, not a `with_options` copy) was closed."""
+        closed: bool = self._pool.closed
+        return closed
 
     @property
     def base_url(self) -> str:

@@ -168,6 +168,13 @@ class Call:
         )
         return _with_cause(RuptError(message, attempts=self.attempts), error)
 
+    def closed_error(self) -> RuptError:
+        return RuptError(
+            f"cannot send {self.operation.name}: the client was closed (a continuation still"
+            " running when it closed ends here too)",
+            attempts=self.attempts,
+        )
+
     def timeout_error(self, continuation: Any) -> RuptTimeoutError:
         timeout = self._options.timeout
         after = "" if self.attempts == 0 else f" ({_attempts(self.attempts)})"

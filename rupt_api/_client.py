@@ -188,6 +188,8 @@ class RuptAPI(BaseClient):
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
 
     def _attempt(self, call: Call) -> Any:
+        if self._pool.closed:
+            raise call.closed_error()
         request = call.next_request()
         started = time.perf_counter()
         chunks: list[bytes] = []

@@ -82,10 +82,10 @@ class ChallengeMismatchError(RuptVerificationError):
         self.field = field
 
 
-def _email_key(value: str) -> str:
+def _email_key(value: object) -> object:
     # Email addresses compare without case (what users type varies; Rupt stores what the browser
-    # SDK sent).
-    return value.strip().casefold()
+    # SDK sent). A value that is not text (a malformed answer) is compared as it is, and differs.
+    return value.strip().casefold() if isinstance(value, str) else value
 
 
 @attrs.frozen
@@ -168,7 +168,7 @@ class Expected:
         if self.user_id is not None and (user is None or user.id != self.user_id):
             return "user_id"
         if self.email is not None and (
-            user is None or user.email is None or _email_key(user.email) != _email_key(self.email)
+            user is None or _email_key(user.email) != _email_key(self.email)
         ):
             return "email"
         if self.phone is not None and (user is None or user.phone != self.phone):

@@ -347,3 +347,17 @@ def test_an_error_group_from_the_transport_names_the_real_error(surface: Surface
     with pytest.raises(RuptError, match=r"RuntimeError: network is disabled") as info:
         surface.call(surface.client(broken, retries=0), "get_evaluation", "e")
     assert isinstance(info.value.__cause__, ExceptionGroup)
+
+
+def test_a_closed_client_refuses_calls_clearly(surface: Surface) -> None:
+    rec = Recorder(json_response(200, EVALUATION))
+    client = surface.client(rec)
+    copy = client.with_options(timeout=1)
+    assert not client.is_closed
+    surface.run(client.aclose()) if surface.is_async else client.close()
+    assert client.is_closed
+    assert copy.is_closed
+    for c in (client, copy):
+        with pytest.raises(RuptError, match="client was closed"):
+            surface.call(c, "get_evaluation", "e")
+    assert rec.requests == []

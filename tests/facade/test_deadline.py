@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from rupt_api import AsyncRuptAPI, RuptAPI, RuptApiError, RuptTimeoutError
+from rupt_api import AsyncRuptAPI, RuptAPI, RuptApiError, RuptError, RuptTimeoutError
 from rupt_api.testing import Fault
 
 from .conftest import SECRET, LiveSurface
@@ -184,3 +184,18 @@ def test_abandoned_async_calls_leave_no_tasks_behind(base_url: str, fake: Any) -
             return len(asyncio.all_tasks()) - 1
 
     assert asyncio.run(main()) == 0
+
+
+def test_a_continuation_running_at_close_ends_with_a_clear_error(
+    live: LiveSurface, fake: Any
+) -> None:
+    fake.inject(Fault(delay=0.3, drop=True))  # the first attempt hangs, then fails: a retry follows
+    fake.inject(Fault(delay=0.3))
+    client = live.live(timeout=0.1, retries=2)
+    err, _ = _timed(live, client, "get_evaluation", "e")
+    if live.is_async:
+        live.run(client.aclose())
+    else:
+        client.close()
+    with pytest.raises(RuptError, match="client was closed"):
+        _outcome(live, err.continuation)

@@ -145,3 +145,13 @@ def _result(live: LiveSurface, continuation: Any) -> Any:
         return live.run(asyncio.wait_for(continuation, 10))
     assert isinstance(continuation, concurrent.futures.Future)
     return continuation.result(timeout=10)
+
+
+def test_a_malformed_email_in_the_answer_is_a_mismatch(surface: Any) -> None:
+    from .conftest import Recorder, json_response
+
+    payload = {"id": "e1", "challenge": {"id": "c", "status": "completed"}, "user": {"email": 42}}
+    client = surface.client(Recorder(json_response(200, payload)))
+    with pytest.raises(ChallengeMismatchError) as info:
+        surface.call(client, "verify_challenge", "e1", email="a@example.com")
+    assert info.value.field == "email"
