@@ -189,9 +189,10 @@ def test_abandoned_async_calls_leave_no_tasks_behind(base_url: str, fake: Any) -
 def test_a_continuation_running_at_close_ends_with_a_clear_error(
     live: LiveSurface, fake: Any
 ) -> None:
-    fake.inject(Fault(delay=0.3, drop=True))  # the first attempt hangs, then fails: a retry follows
-    fake.inject(Fault(delay=0.3))
-    client = live.live(timeout=0.1, retries=2)
+    # A 503 asking for a 1 s pause: the deadline passes mid-backoff, and the continuation's
+    # next attempt comes after the client was closed.
+    fake.inject(Fault(status=503, headers={"Retry-After": "1"}))
+    client = live.live(timeout=0.1, retries=2, max_retry_delay=1.0)
     err, _ = _timed(live, client, "get_evaluation", "e")
     if live.is_async:
         live.run(client.aclose())
