@@ -55,11 +55,13 @@ class _AsyncPool:
         """A clear error for an injected client whose connections belong to another loop."""
         if self.owned or not isinstance(error, RuntimeError) or "loop" not in str(error):
             return None
-        return RuptError(
+        clear = RuptError(
             "the http_client given to AsyncRuptAPI belongs to another event loop (one that has"
             " closed, or is not running here); create the httpx.AsyncClient and the AsyncRuptAPI"
             " on the loop that uses them, for example in your app's startup"
         )
+        clear.__cause__ = error
+        return clear
 
     async def aclose(self) -> None:
         self.closed = True
@@ -242,10 +244,9 @@ class AsyncRuptAPI(BaseClient):
         except TimeoutError:
             # asyncio.timeout cut the attempt short at the deadline, wherever it was.
             call.unknown_fate = True
-            raise call.failure(DeadlinePassed(), started) from None
+            call.fail(DeadlinePassed(), started)
         except Exception as exc:
-            error = self._pool.loop_error(exc) or exc
-            raise call.failure(error, started) from exc
+            call.fail(self._pool.loop_error(exc) or exc, started)
         return call.result(response, b"".join(chunks), started)
 
     @staticmethod

@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Mapping
 from http import HTTPStatus
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
 
@@ -138,6 +138,13 @@ class Call:
                     attempts=self.attempts,
                 ) from exc
         raise self._api_error(status, response.headers, content)
+
+    def fail(self, error: Exception, started: float) -> NoReturn:
+        """Raise what an attempt that got no answer means, chained to `error` if translated."""
+        translated = self.failure(error, started)
+        if translated is error:
+            raise error
+        raise translated from error
 
     def failure(self, error: Exception, started: float) -> Exception:
         """The exception to raise for an attempt that got no answer."""

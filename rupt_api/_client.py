@@ -203,7 +203,7 @@ class RuptAPI(BaseClient):
             finally:
                 response.close()
         except Exception as exc:
-            raise call.failure(exc, started) from exc
+            call.fail(exc, started)
         finally:
             set_thread_deadline(None)
         return call.result(response, b"".join(chunks), started)

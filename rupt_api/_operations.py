@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
@@ -32,17 +32,42 @@ class Operation:
     idempotent: bool
 
 
+Resource = TypeVar("Resource", Evaluation, Challenge, Device)
+
+
+def _resource(model: type[Resource]) -> Callable[[Any], Resource]:
+    """A parser for one resource: a JSON object whose `id` is a non-empty string.
+
+    The generated models keep values as sent (leniency is the point), but an answer whose identity
+    is missing or not a string is not the resource asked for: that is refused, not returned.
+    """
+
+    def parse(data: Any) -> Resource:
+        if not isinstance(data, dict):
+            raise TypeError(f"expected a JSON object, got {type(data).__name__}")
+        resource = model.from_dict(data)
+        if not isinstance(resource.id, str) or not resource.id:
+            raise TypeError(f"'id' must be a non-empty string, not {type(resource.id).__name__}")
+        return resource
+
+    return parse
+
+
+_parse_evaluation = _resource(Evaluation)
+_parse_device = _resource(Device)
+
+
 def _parse_devices(data: Any) -> list[Device]:
     if not isinstance(data, list):
         raise TypeError(f"expected a JSON array of devices, got {type(data).__name__}")
-    return [Device.from_dict(item) for item in data]
+    return [_parse_device(item) for item in data]
 
 
-GET_EVALUATION = Operation("get_evaluation", Evaluation.from_dict, idempotent=True)
+GET_EVALUATION = Operation("get_evaluation", _parse_evaluation, idempotent=True)
 # Consume is single-use on Rupt's side: re-sending it is safe (a second consume answers 409),
 # but a 409 after an attempt of unknown fate is ambiguous, which errors report.
-CONSUME_EVALUATION = Operation("consume_evaluation", Evaluation.from_dict, idempotent=False)
-GET_CHALLENGE = Operation("get_challenge", Challenge.from_dict, idempotent=True)
+CONSUME_EVALUATION = Operation("consume_evaluation", _parse_evaluation, idempotent=False)
+GET_CHALLENGE = Operation("get_challenge", _resource(Challenge), idempotent=True)
 GET_USER_DEVICES = Operation("get_user_devices", _parse_devices, idempotent=True)
 UPDATE_USER = Operation("update_user", None, idempotent=True)
 
