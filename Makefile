@@ -38,10 +38,14 @@ check-spec: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check $(HAND_WRITTEN)
 	$(BIN)/ruff format --check $(HAND_WRITTEN)
-	$(BIN)/mypy rupt_api tools
+	$(BIN)/mypy rupt_api tools examples/demo.py examples/aiohttp_service
 
 test: $(STAMP) check-spec check-generated lint
 	$(PY) -m pytest
+
+# Benchmarks and performance budgets (~2 minutes): prints the table, writes bench/results/latest.json.
+bench: $(STAMP)
+	$(PY) bench/run.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

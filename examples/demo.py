@@ -32,7 +32,8 @@ from rupt_api import (
 from rupt_api.testing import FakeRupt, Fault
 
 SECRET = "sk_demo_not_a_real_secret"
-USER = {"user_id": "user_42", "email": "ada@example.com"}
+USER_ID = "user_42"
+EMAIL = "ada@example.com"
 
 
 class Trace:
@@ -56,13 +57,18 @@ class Trace:
 
 def seed(fake: FakeRupt) -> dict[str, str]:
     """Evaluations as the browser SDK would have left them, one per scenario."""
+
+    def add(status: str | None, verdict: str = "allow") -> str:
+        evaluation = fake.add_evaluation(
+            challenge_status=status, verdict=verdict, user_id=USER_ID, email=EMAIL
+        )
+        return str(evaluation["id"])
+
     return {
-        "passed": fake.add_evaluation(challenge_status="completed", **USER)["id"],
-        "unfinished": fake.add_evaluation(
-            challenge_status="code_sent", verdict="challenge", **USER
-        )["id"],
-        "flaky": fake.add_evaluation(challenge_status="completed", **USER)["id"],
-        "slow": fake.add_evaluation(verdict="allow", **USER)["id"],
+        "passed": add("completed"),
+        "unfinished": add("code_sent", verdict="challenge"),
+        "flaky": add("completed"),
+        "slow": add(None),
     }
 
 
@@ -79,14 +85,18 @@ def run_sync(trace: Trace, fake: FakeRupt, base_url: str) -> None:
     trace.section("RuptAPI (sync), as a Django view would use it")
     ids = seed(fake)
     with RuptAPI(SECRET, domain=base_url, max_retry_delay=0.2) as rupt:
-        evaluation = rupt.verify_challenge(ids["passed"], action="login", **USER)
+        evaluation = rupt.verify_challenge(
+            ids["passed"], action="login", user_id=USER_ID, email=EMAIL
+        )
         trace.expect(
             evaluation.consumed is True,
-            f"challenge passed: honour the login of {evaluation.user.id}",
+            f"challenge passed: honour the login of {USER_ID} ({evaluation.id})",
         )
 
         err = expect_raises(
-            trace, ChallengeAlreadyUsedError, lambda: rupt.verify_challenge(ids["passed"], **USER)
+            trace,
+            ChallengeAlreadyUsedError,
+            lambda: rupt.verify_challenge(ids["passed"], user_id=USER_ID, email=EMAIL),
         )
         if err is not None:
             trace.expect(True, "success URL replayed: refused (409, already consumed)")
@@ -94,7 +104,7 @@ def run_sync(trace: Trace, fake: FakeRupt, base_url: str) -> None:
         err = expect_raises(
             trace,
             ChallengeNotCompletedError,
-            lambda: rupt.verify_challenge(ids["unfinished"], **USER),
+            lambda: rupt.verify_challenge(ids["unfinished"], user_id=USER_ID, email=EMAIL),
         )
         if err is not None:
             trace.expect(
@@ -104,7 +114,7 @@ def run_sync(trace: Trace, fake: FakeRupt, base_url: str) -> None:
 
         fake.inject(Fault(status=503, times=1))
         before = len(fake.requests)
-        evaluation = rupt.verify_challenge(ids["flaky"], **USER)
+        evaluation = rupt.verify_challenge(ids["flaky"], user_id=USER_ID, email=EMAIL)
         attempts = len(fake.requests) - before
         trace.expect(
             attempts == 2, f"Rupt answered 503, retried: verified after {attempts} attempts"
@@ -133,20 +143,22 @@ async def run_async(trace: Trace, fake: FakeRupt, base_url: str) -> None:
     trace.section("AsyncRuptAPI, as an aiohttp handler would use it")
     ids = seed(fake)
     async with AsyncRuptAPI(SECRET, domain=base_url, max_retry_delay=0.2) as rupt:
-        evaluation = await rupt.verify_challenge(ids["passed"], action="login", **USER)
+        evaluation = await rupt.verify_challenge(
+            ids["passed"], action="login", user_id=USER_ID, email=EMAIL
+        )
         trace.expect(
             evaluation.consumed is True,
-            f"challenge passed: honour the login of {evaluation.user.id}",
+            f"challenge passed: honour the login of {USER_ID} ({evaluation.id})",
         )
 
         try:
-            await rupt.verify_challenge(ids["passed"], **USER)
+            await rupt.verify_challenge(ids["passed"], user_id=USER_ID, email=EMAIL)
             trace.expect(False, "a replay must be refused")
         except ChallengeAlreadyUsedError:
             trace.expect(True, "success URL replayed: refused (409, already consumed)")
 
         try:
-            await rupt.verify_challenge(ids["unfinished"], **USER)
+            await rupt.verify_challenge(ids["unfinished"], user_id=USER_ID, email=EMAIL)
             trace.expect(False, "an unfinished challenge must not pass")
         except ChallengeNotCompletedError as err:
             trace.expect(
@@ -156,7 +168,7 @@ async def run_async(trace: Trace, fake: FakeRupt, base_url: str) -> None:
 
         fake.inject(Fault(status=503, times=1))
         before = len(fake.requests)
-        await rupt.verify_challenge(ids["flaky"], **USER)
+        await rupt.verify_challenge(ids["flaky"], user_id=USER_ID, email=EMAIL)
         attempts = len(fake.requests) - before
         trace.expect(
             attempts == 2, f"Rupt answered 503, retried: verified after {attempts} attempts"

@@ -135,8 +135,11 @@ class RuptTimeoutError(RuptError):
     - on `AsyncRuptAPI`, an `asyncio.Future`: `await err.continuation`.
 
     Ignoring it is fine: nothing is logged or warned, and the background work ends on its own.
-    `continuation` is None when the timeout came from the background work itself.
+    `continuation` is None when the timeout came from the background work itself. It is typed
+    `Any` so that both `.result()` and `await` type-check without narrowing.
     """
+
+    continuation: Any
 
     def __init__(
         self,
