@@ -371,7 +371,7 @@ def _refusal(
     if isinstance(err, ChallengeAlreadyUsedError):
         return _already_used(app, evaluation_id, expectation)
     if isinstance(err, ChallengeNotCompletedError):
-        return _answer(409, {"status": "challenge_required", "redirect": err.redirect})
+        return _answer(403, {"status": "challenge_required", "redirect": err.redirect})
     if isinstance(err, ChallengeMismatchError):
         # Which field differs is for the logs; neither it nor any value goes to the client.
         logger.warning("evaluation %s: %s mismatch", evaluation_id, err.field)

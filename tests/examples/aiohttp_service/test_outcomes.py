@@ -60,24 +60,24 @@ async def test_a_replayed_evaluation_is_409_already_used(client: AppClient, fake
 
 
 @pytest.mark.parametrize("challenge_status", ["code_sent", "failed", "verified"])
-async def test_an_unfinished_challenge_is_409_with_the_redirect(
+async def test_an_unfinished_challenge_is_403_with_the_redirect(
     client: AppClient, fake: FakeRupt, challenge_status: str
 ) -> None:
     evaluation = fake.add_evaluation(
         verdict="challenge", challenge_status=challenge_status, action="login", **USER
     )
     status, body, _ = await post(client, {"evaluation_id": evaluation["id"], **USER})
-    assert status == 409
+    assert status == 403
     assert body == {"status": "challenge_required", "redirect": evaluation["redirect"]}
     assert body["redirect"].startswith("https://challenge.rupt.dev/?challenge=")
 
 
-async def test_an_evaluation_without_a_challenge_is_409_without_a_redirect(
+async def test_an_evaluation_without_a_challenge_is_403_without_a_redirect(
     client: AppClient, fake: FakeRupt
 ) -> None:
     evaluation = fake.add_evaluation(action="login", **USER)
     status, body, _ = await post(client, {"evaluation_id": evaluation["id"]})
-    assert (status, body) == (409, {"status": "challenge_required", "redirect": None})
+    assert (status, body) == (403, {"status": "challenge_required", "redirect": None})
 
 
 @pytest.mark.parametrize(

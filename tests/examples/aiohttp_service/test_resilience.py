@@ -30,7 +30,7 @@ async def test_100_concurrent_requests_each_get_their_own_answer(
             evaluation = fake.add_evaluation(
                 verdict="challenge", challenge_status="code_sent", action="login", **user
             )
-            expected = (409, {"status": "challenge_required", "redirect": evaluation["redirect"]})
+            expected = (403, {"status": "challenge_required", "redirect": evaluation["redirect"]})
         else:
             evaluation = fake.add_evaluation(**PASSED, **user)
             expected = (200, {"status": "verified", "evaluation_id": evaluation["id"]})
