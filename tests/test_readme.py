@@ -75,7 +75,7 @@ def test_a_readme_example_runs(block: str, monkeypatch: pytest.MonkeyPatch) -> N
         "RuptTimeoutError": rupt_api.RuptTimeoutError,
     }
     source = "async def _readme_block():\n" + textwrap.indent(block, "    ") + "\n    pass\n"
-    exec(compile(source, f"README.md block {BLOCKS.index(block)}", "exec"), namespace)  # noqa: S102
+    exec(compile(source, f"README.md block {BLOCKS.index(block)}", "exec"), namespace)
     asyncio.run(namespace["_readme_block"]())
     # Examples that only define things, or bring their own stand-in, have nothing to show here.
     assert fake.requests or "def " in block or "FakeRupt(" in block, "the example sent nothing"
