@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-stamp
 RUNTIME_STAMP := $(VENV)/.runtime-stamp
 HAND_WRITTEN := rupt_api tests tools examples
 
-.PHONY: install generate check-generated check-spec lint test demo bench clean cassettes
+.PHONY: install generate check-generated check-spec lint test demo bench clean cassettes prism
 
 install: $(STAMP)
 
@@ -53,3 +53,7 @@ clean:
 # Re-record every cassette in cassettes/ from the loopback stand-in (replayed offline by `make test`).
 cassettes: $(STAMP)
 	$(PY) -m pytest tests/facade/test_cassettes.py --record-mode=rewrite -p no:cacheprovider -q
+
+# Install Prism (the spec-conformance tests' mock server) ahead of time; the tests do it on demand.
+prism: $(STAMP)
+	$(PY) -m tests.reliability._prism_support

@@ -88,6 +88,11 @@ def check_id(name: str, value: object) -> str:
         raise ValueError(f"{name} must not be {value!r}")
     if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
         raise ValueError(f"{name} must not contain control characters (line breaks, NUL, ...)")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError(f"{name} is not valid text (it holds a lone surrogate)") from None
     return value
 
 

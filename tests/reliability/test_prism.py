@@ -1,0 +1,348 @@
+"""Spec conformance against Prism, an independent implementation of openapi.yaml.
+
+- Requests: every SDK method, on both surfaces, against `prism mock --errors`, which answers a
+  request that breaks the spec with a 4xx and an `sl-violations` header. Ours must get 2xx (204
+  for update_user) and no violation at all, not even a warning.
+- Responses: `prism mock -d` generates a fresh random response from the schemas for every request
+  (plus fixed `--seed`s, for answers that are the same on every run); each must parse into the
+  models, keep every key it carries, and never fail with anything but a `RuptError`.
+
+Prism is installed on first use into `.cache/prism/` (see `_prism_support.py`); the tests are
+skipped where node or npm is missing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from rupt_api import (
+    AsyncRuptAPI,
+    Challenge,
+    Device,
+    Evaluation,
+    Group,
+    RuptAPI,
+    RuptApiError,
+    RuptError,
+    RuptVerificationError,
+)
+
+from ._payload_support import normalised
+from ._prism_support import PrismUnavailable, ensure_prism, prism_servers
+
+SECRET = "sk_test_prism"
+EVALUATION_ID = "649873be6e8b6f9b33722a0c"
+USER = "external_account_id"
+DYNAMIC_CALLS = 50
+SEEDS = (1, 2)
+SURFACES = ["sync", "async"]
+
+
+@pytest.fixture(scope="module")
+def prism() -> Iterator[dict[str, str]]:
+    """Base URLs of the Prism mocks: `static`, `dynamic` and `seed-<n>`, all with `--errors`."""
+    try:
+        binary = ensure_prism()
+    except PrismUnavailable as exc:
+        pytest.skip(str(exc))
+    configs = {
+        "static": ("--errors",),
+        "dynamic": ("--errors", "-d"),
+        **{f"seed-{seed}": ("--errors", "-d", "--seed", str(seed)) for seed in SEEDS},
+    }
+    with prism_servers(binary, configs) as urls:
+        yield urls
+
+
+# -- recording what Prism answered --------------------------------------------------------------
+
+
+class Exchange:
+    def __init__(self, request: httpx.Request, response: httpx.Response) -> None:
+        self.method = request.method
+        self.path = request.url.raw_path.decode()
+        self.status = response.status_code
+        self.violations = response.headers.get("sl-violations")
+        self.body = response.content
+
+    def __repr__(self) -> str:
+        return f"{self.method} {self.path} -> {self.status} violations={self.violations}"
+
+
+class Recording(httpx.HTTPTransport):
+    """A real HTTP transport that also keeps every answer (status, headers, body)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.exchanges: list[Exchange] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = super().handle_request(request)
+        response.read()
+        self.exchanges.append(Exchange(request, response))
+        return response
+
+
+class AsyncRecording(httpx.AsyncHTTPTransport):
+    def __init__(self) -> None:
+        super().__init__()
+        self.exchanges: list[Exchange] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await super().handle_async_request(request)
+        await response.aread()
+        self.exchanges.append(Exchange(request, response))
+        return response
+
+
+def run_calls(
+    surface: str, base_url: str, calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]]
+) -> tuple[list[Any], list[Exchange]]:
+    """Make `calls` (method, args, kwargs) on one client; each outcome is a result or an error."""
+    outcomes: list[Any] = []
+    if surface == "sync":
+        transport = Recording()
+        with (
+            httpx.Client(transport=transport) as http,
+            RuptAPI(SECRET, domain=base_url, retries=0, http_client=http) as client,
+        ):
+            for method, args, kwargs in calls:
+                try:
+                    outcomes.append(getattr(client, method)(*args, **kwargs))
+                except RuptError as exc:
+                    outcomes.append(exc)
+        return outcomes, transport.exchanges
+
+    atransport = AsyncRecording()
+
+    async def main() -> None:
+        async with (
+            httpx.AsyncClient(transport=atransport) as http,
+            AsyncRuptAPI(SECRET, domain=base_url, retries=0, http_client=http) as client,
+        ):
+            for method, args, kwargs in calls:
+                try:
+                    outcomes.append(await getattr(client, method)(*args, **kwargs))
+                except RuptError as exc:
+                    outcomes.append(exc)
+
+    asyncio.run(main())
+    return outcomes, atransport.exchanges
+
+
+# -- requests ------------------------------------------------------------------------------------
+
+GROUPS = [{"id": "g1"}, Group(id="g2", name="Équipe ✓", metadata={"seats": 3, "tags": ["a"]})]
+METADATA = {"plan": "pro", "nested": {"list": [1, 2.5, None, True, "ü"]}, "empty": {}}
+
+
+def _is_evaluation(result: Any) -> bool:
+    return isinstance(result, Evaluation)
+
+
+def _is_challenge(result: Any) -> bool:
+    return isinstance(result, Challenge)
+
+
+def _is_devices(result: Any) -> bool:
+    return isinstance(result, list) and all(isinstance(d, Device) for d in result)
+
+
+def _is_none(result: Any) -> bool:
+    return result is None
+
+
+def _is_verified_or_refused(result: Any) -> bool:
+    # Prism's example challenge is not `completed`: a refusal after a 2xx is the right answer.
+    return isinstance(result, Evaluation | RuptVerificationError)
+
+
+# (test id, method, args, kwargs, check of the result, expected status)
+REQUEST_CASES: list[
+    tuple[str, str, tuple[Any, ...], dict[str, Any], Callable[[Any], bool], int]
+] = [
+    ("get_evaluation", "get_evaluation", (EVALUATION_ID,), {}, _is_evaluation, 200),
+    ("consume_evaluation", "consume_evaluation", (EVALUATION_ID,), {}, _is_evaluation, 200),
+    ("get_challenge", "get_challenge", (EVALUATION_ID,), {}, _is_challenge, 200),
+    ("get_user_devices", "get_user_devices", (USER,), {}, _is_devices, 200),
+    ("update_user-email", "update_user", (USER,), {"email": "u@example.com"}, _is_none, 204),
+    ("update_user-phone", "update_user", (USER,), {"phone": "+15551234567"}, _is_none, 204),
+    ("update_user-metadata", "update_user", (USER,), {"metadata": METADATA}, _is_none, 204),
+    ("update_user-groups", "update_user", (USER,), {"groups": GROUPS}, _is_none, 204),
+    ("update_user-empty-groups", "update_user", (USER,), {"groups": []}, _is_none, 204),
+    (
+        "update_user-everything",
+        "update_user",
+        (USER,),
+        {"email": "ü@example.com", "phone": "+1", "metadata": METADATA, "groups": GROUPS},
+        _is_none,
+        204,
+    ),
+    (
+        "verify_challenge",
+        "verify_challenge",
+        (EVALUATION_ID,),
+        {"action": "login", "user_id": USER},
+        _is_verified_or_refused,
+        200,
+    ),
+    # Ids that need percent-encoding still reach the operation they were meant for.
+    ("get_evaluation-encoded-id", "get_evaluation", ("a/b?c#d é%",), {}, _is_evaluation, 200),
+    ("get_user_devices-encoded-user", "get_user_devices", ("ü/../x",), {}, _is_devices, 200),
+    ("update_user-encoded-user", "update_user", ("a b/c?d",), {"email": "e"}, _is_none, 204),
+]
+
+
+@pytest.mark.parametrize("surface", SURFACES)
+@pytest.mark.parametrize(
+    ("method", "args", "kwargs", "check", "status"),
+    [pytest.param(*case[1:], id=case[0]) for case in REQUEST_CASES],
+)
+def test_every_request_passes_prism_validation(
+    prism: dict[str, str],
+    surface: str,
+    method: str,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    check: Callable[[Any], bool],
+    status: int,
+) -> None:
+    outcomes, exchanges = run_calls(surface, prism["static"], [(method, args, kwargs)])
+    assert len(exchanges) == 1, exchanges
+    exchange = exchanges[0]
+    assert (exchange.status, exchange.violations) == (status, None), exchange
+    assert check(outcomes[0]), outcomes[0]
+
+
+@pytest.mark.parametrize("surface", SURFACES)
+def test_every_method_with_the_sdks_own_pool(prism: dict[str, str], surface: str) -> None:
+    """The same calls through the SDK's own connection pool (no injected client) all succeed."""
+    calls = [(case[1], case[2], case[3]) for case in REQUEST_CASES]
+    results: list[Any] = []
+
+    async def run_async() -> None:
+        async with AsyncRuptAPI(SECRET, domain=prism["static"], retries=0) as client:
+            for method, args, kwargs in calls:
+                try:
+                    results.append(await getattr(client, method)(*args, **kwargs))
+                except RuptVerificationError as exc:
+                    results.append(exc)
+
+    if surface == "sync":
+        with RuptAPI(SECRET, domain=prism["static"], retries=0) as client:
+            for method, args, kwargs in calls:
+                try:
+                    results.append(getattr(client, method)(*args, **kwargs))
+                except RuptVerificationError as exc:
+                    results.append(exc)
+    else:
+        asyncio.run(run_async())
+    checks = [case[4] for case in REQUEST_CASES]
+    assert all(check(result) for check, result in zip(checks, results, strict=True)), results
+
+
+AUTH = {"authorization": f"Bearer {SECRET}"}
+JSON_AUTH = {**AUTH, "content-type": "application/json"}
+UPDATE = f"/v3/user/{USER}/update"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "headers", "body"),
+    [
+        pytest.param("GET", f"/v3/evaluations/{EVALUATION_ID}", {}, None, id="no-secret"),
+        pytest.param("POST", UPDATE, JSON_AUTH, b'{"email": 1}', id="wrong-type"),
+        pytest.param(
+            "POST", UPDATE, JSON_AUTH, b'{"groups": [{"name": "no id"}]}', id="group-without-id"
+        ),
+        pytest.param("POST", UPDATE, AUTH, None, id="missing-body"),
+    ],
+)
+def test_prism_refuses_requests_that_break_the_spec(
+    prism: dict[str, str], method: str, path: str, headers: dict[str, str], body: bytes | None
+) -> None:
+    """The control: Prism does validate, so the 2xx above mean something."""
+    response = httpx.request(method, prism["static"] + path, headers=headers, content=body)
+    assert 400 <= response.status_code < 500, response.text
+    assert "sl-violations" in response.headers
+
+
+def test_a_refused_request_is_a_rupt_api_error_carrying_the_violation(
+    prism: dict[str, str],
+) -> None:
+    """What the SDK makes of Prism's refusal: a typed 4xx error with the violation kept."""
+    from rupt_api import _operations as ops
+
+    with (
+        RuptAPI(SECRET, domain=prism["static"], retries=0) as client,
+        pytest.raises(RuptApiError) as caught,
+    ):
+        client._call(ops.UPDATE_USER, ("POST", f"/v3/user/{USER}/update", b'{"email": 1}'))
+    assert 400 <= caught.value.status < 500
+    assert "email" in caught.value.headers["sl-violations"]
+
+
+# -- responses -----------------------------------------------------------------------------------
+
+
+def to_json(result: Any) -> Any:
+    if isinstance(result, list):
+        return [item.to_dict() for item in result]
+    return result.to_dict()
+
+
+RESPONSE_METHODS = [
+    ("get_evaluation", (EVALUATION_ID,), Evaluation),
+    ("consume_evaluation", (EVALUATION_ID,), Evaluation),
+    ("get_challenge", (EVALUATION_ID,), Challenge),
+    ("get_user_devices", (USER,), list),
+]
+
+
+@pytest.mark.parametrize("surface", SURFACES)
+@pytest.mark.parametrize("server", ["dynamic", *(f"seed-{seed}" for seed in SEEDS)])
+@pytest.mark.parametrize(
+    ("method", "args", "expected"),
+    [pytest.param(*m, id=m[0]) for m in RESPONSE_METHODS],
+)
+def test_generated_responses_parse_and_keep_every_key(
+    prism: dict[str, str],
+    surface: str,
+    server: str,
+    method: str,
+    args: tuple[Any, ...],
+    expected: type,
+) -> None:
+    count = DYNAMIC_CALLS if server == "dynamic" else 2  # a seeded server always says the same
+    outcomes, exchanges = run_calls(surface, prism[server], [(method, args, {})] * count)
+    assert len(exchanges) == count
+    for outcome, exchange in zip(outcomes, exchanges, strict=True):
+        body = exchange.body.decode()
+        assert (exchange.status, exchange.violations) == (200, None), (exchange, body)
+        # A parse failure would be a RuptError (run_calls catches only those); none is expected.
+        assert isinstance(outcome, expected), (outcome, body)
+        if expected is list:
+            assert all(isinstance(device, Device) for device in outcome)
+        assert normalised(to_json(outcome)) == normalised(json.loads(body)), body
+
+
+@pytest.mark.parametrize("surface", SURFACES)
+def test_verify_challenge_on_generated_evaluations(prism: dict[str, str], surface: str) -> None:
+    """Random challenge statuses: verified or refused with a verification error, never a crash."""
+    calls = [("verify_challenge", (EVALUATION_ID,), {"action": "login"})] * 20
+    outcomes, exchanges = run_calls(surface, prism["dynamic"], calls)
+    assert [e.status for e in exchanges] == [200] * 20
+    assert all(isinstance(o, Evaluation | RuptVerificationError) for o in outcomes), outcomes
+
+
+@pytest.mark.parametrize("surface", SURFACES)
+def test_update_user_on_the_dynamic_server_is_204(prism: dict[str, str], surface: str) -> None:
+    calls = [("update_user", (USER,), {"metadata": METADATA, "groups": GROUPS})] * 5
+    outcomes, exchanges = run_calls(surface, prism["dynamic"], calls)
+    assert outcomes == [None] * 5
+    assert [(e.status, e.violations, e.body) for e in exchanges] == [(204, None, b"")] * 5
