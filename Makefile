@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 STAMP  := $(VENV)/.installed-stamp
 RUNTIME_STAMP := $(VENV)/.runtime-stamp
-HAND_WRITTEN := rupt_api tests tools examples
+HAND_WRITTEN := rupt_api tests tools examples bench
 
 .PHONY: install generate check-generated check-spec lint test demo bench clean cassettes prism
 

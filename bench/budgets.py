@@ -1,0 +1,103 @@
+"""The performance budgets, checked against one run's figures.
+
+Each budget names the figure it reads, its limit, and whether it passed. A section that was not
+run leaves its budgets out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+RSS_GROWTH_LIMIT_KB = 2048
+
+
+@dataclass(frozen=True)
+class Budget:
+    """One budget: `value` must be at most `limit` (a ratio, µs, KB or a settled flag)."""
+
+    name: str
+    section: str
+    value: float
+    limit: float
+    passed: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        """The budget as JSON-ready data."""
+        return asdict(self)
+
+
+def _at_most(name: str, section: str, value: float, limit: float) -> Budget:
+    return Budget(name, section, value, limit, value <= limit)
+
+
+def _below(name: str, section: str, value: float, limit: float) -> Budget:
+    return Budget(name, section, value, limit, value < limit)
+
+
+def _mock(figures: dict[str, Any]) -> list[Budget]:
+    return [
+        _at_most("mock_sync_ratio", "mock", figures["sync"]["sdk_ratio"], 1.5),
+        _at_most("mock_async_ratio", "mock", figures["async"]["sdk_ratio"], 1.3),
+    ]
+
+
+def _loopback(figures: dict[str, Any]) -> list[Budget]:
+    return [
+        _at_most("loopback_c1_sync_ratio", "loopback", figures["sync"]["latency"]["ratio"], 1.10),
+        _at_most("loopback_c1_async_ratio", "loopback", figures["async"]["latency"]["ratio"], 1.10),
+        _at_most(
+            "loopback_threads_ratio", "loopback", figures["sync"]["throughput"]["ratio"], 1.10
+        ),
+        _at_most("loopback_tasks_ratio", "loopback", figures["async"]["throughput"]["ratio"], 1.10),
+    ]
+
+
+def _imports(figures: dict[str, Any]) -> list[Budget]:
+    return [_at_most("import_ratio", "imports", figures["ratio"], 1.5)]
+
+
+def _resources(figures: dict[str, Any]) -> list[Budget]:
+    budgets = [
+        _below(
+            f"rss_growth_{surface}_kb",
+            "resources",
+            figures[f"memory_{surface}"]["growth_kb"],
+            RSS_GROWTH_LIMIT_KB,
+        )
+        for surface in ("sync", "async")
+    ]
+    for surface in ("sync", "async"):
+        timeouts = figures[f"timeouts_{surface}"]
+        budgets.append(
+            Budget(
+                f"timeouts_{surface}_settled",
+                "resources",
+                timeouts["settle_s"],
+                timeouts["settle_limit_s"],
+                bool(timeouts["settled"]),
+            )
+        )
+    return budgets
+
+
+def _options(figures: dict[str, Any]) -> list[Budget]:
+    return [_at_most("with_options_us", "options", figures["with_options_us"], 20.0)]
+
+
+CHECKS = {
+    "mock": _mock,
+    "loopback": _loopback,
+    "imports": _imports,
+    "resources": _resources,
+    "options": _options,
+}
+
+
+def check(sections: dict[str, Any]) -> list[Budget]:
+    """Every budget whose section was measured, in table order."""
+    budgets: list[Budget] = []
+    for section, make in CHECKS.items():
+        if section in sections:
+            budgets.extend(make(sections[section]))
+    return budgets

@@ -1,0 +1,105 @@
+"""Section 3: how long `import rupt_api` takes next to `import httpx`, in fresh interpreters.
+
+Each run starts a new interpreter for `pass`, `import httpx` and `import rupt_api` (and each
+import followed by creating a client), interleaved; a program's time is its run minus the bare
+interpreter's in the same round. Then one
+interpreter per run imports httpx and, step by step, what rupt_api adds to it, timing each step:
+that says where the difference goes.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections import defaultdict
+
+from .server import ROOT
+from .sizes import Sizes
+from .timing import interleave, median, paired_ratio
+
+PROGRAMS = {
+    "bare": "pass",
+    "httpx": "import httpx",
+    "rupt_api": "import rupt_api",
+    # Ready to send: httpx builds its transport (and imports httpcore) only when a client is made.
+    "httpx_client": "import httpx; httpx.Client()",
+    "rupt_api_client": "import rupt_api; rupt_api.RuptAPI('secret')",
+}
+# What `import rupt_api` adds on top of `import httpx`, one step at a time, in this order: each
+# step's cost is what it adds to everything imported before it.
+STEPS = (
+    "httpx",
+    "asyncio",
+    "attrs",
+    "tenacity",
+    "httpcore",
+    "rupt_api._generated.models",
+    "rupt_api._generated.api.evaluations.get_evaluation",
+    "rupt_api",
+)
+# Importing `rupt_api._generated...` would run `rupt_api/__init__.py` first. To time the
+# generated code on its own, a bare stand-in for the `rupt_api` package is registered while it is
+# imported, and removed before the real `import rupt_api` (which reuses the generated modules).
+_STEP_PROGRAM = """
+import sys, time, types
+import importlib.util
+marks = [time.perf_counter()]
+for name in sys.argv[1:]:
+    if name.startswith("rupt_api.") and "rupt_api" not in sys.modules:
+        stub = types.ModuleType("rupt_api")
+        stub.__path__ = list(importlib.util.find_spec("rupt_api").submodule_search_locations)
+        sys.modules["rupt_api"] = stub
+    elif name == "rupt_api":
+        sys.modules.pop("rupt_api", None)
+    __import__(name)
+    marks.append(time.perf_counter())
+print(" ".join(f"{(b - a) * 1000:.3f}" for a, b in zip(marks, marks[1:])))
+"""
+
+
+def _run_ms(program: str) -> float:
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", program], cwd=ROOT, check=True)
+    return (time.perf_counter() - started) * 1000
+
+
+def _steps_ms() -> list[float]:
+    """Milliseconds each of `STEPS` adds, imported in order in one fresh interpreter."""
+    done = subprocess.run(
+        [sys.executable, "-c", _STEP_PROGRAM, *STEPS],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return [float(value) for value in done.stdout.split()]
+
+
+def run(sizes: Sizes) -> dict[str, float | dict[str, float]]:
+    """Section 3: medians of interpreter runs, net of a bare start, and the ratio."""
+    for program in PROGRAMS.values():
+        _run_ms(program)  # compile bytecode and warm the page cache first
+    samples = interleave(
+        {name: (lambda program=program: _run_ms(program)) for name, program in PROGRAMS.items()},
+        sizes.import_runs,
+    )
+    net = {
+        name: [run - bare for run, bare in zip(samples[name], samples["bare"], strict=True)]
+        for name in PROGRAMS
+        if name != "bare"
+    }
+    steps: dict[str, list[float]] = defaultdict(list)
+    for _ in range(sizes.import_runs):
+        for name, value in zip(STEPS, _steps_ms(), strict=True):
+            steps[name].append(value)
+    return {
+        "bare_ms": median(samples["bare"]),
+        "httpx_ms": median(net["httpx"]),
+        "rupt_api_ms": median(net["rupt_api"]),
+        "ratio": paired_ratio(net["rupt_api"], net["httpx"]),
+        "httpx_client_ms": median(net["httpx_client"]),
+        "rupt_api_client_ms": median(net["rupt_api_client"]),
+        "client_ratio": paired_ratio(net["rupt_api_client"], net["httpx_client"]),
+        "steps_ms": {name: median(values) for name, values in steps.items()},
+    }

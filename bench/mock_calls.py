@@ -1,0 +1,142 @@
+"""Section 1: what one call costs in process, through `httpx.MockTransport`.
+
+No network: the difference between the contenders is pure Python work per call. Sync contenders
+are raw httpx (`get` + `json.loads`), the generated low-level client, and `RuptAPI`; beside them,
+the cost of handing a no-op to a warm worker thread and waiting for it (the floor for any design
+that runs sync calls on another thread). Async: raw `httpx.AsyncClient`, the generated client's
+`asyncio()`, and `AsyncRuptAPI`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+
+from rupt_api import AsyncRuptAPI, RuptAPI
+from rupt_api._generated import AuthenticatedClient
+from rupt_api._generated.api.evaluations import get_evaluation
+
+from .payload import (
+    AUTH_HEADERS,
+    EVALUATION_ID,
+    EVALUATION_PATH,
+    MOCK_BASE_URL,
+    SECRET,
+    mock_transport,
+)
+from .sizes import Sizes
+from .timing import (
+    interleave,
+    interleave_async,
+    median,
+    paired_ratio,
+    per_call_us,
+    per_call_us_async,
+)
+
+URL = MOCK_BASE_URL + EVALUATION_PATH
+
+
+def _noop() -> None:
+    return None
+
+
+def measure_sync(sizes: Sizes) -> dict[str, float]:
+    """Median µs per call of each sync contender, and the SDK's and generated client's ratios."""
+    raw = httpx.Client(transport=mock_transport())
+    generated = AuthenticatedClient(
+        base_url=MOCK_BASE_URL, token=SECRET, httpx_args={"transport": mock_transport()}
+    )
+    sdk = RuptAPI(
+        SECRET, domain=MOCK_BASE_URL, http_client=httpx.Client(transport=mock_transport())
+    )
+    worker = ThreadPoolExecutor(max_workers=1)
+    calls = sizes.mock_calls
+
+    def raw_call() -> Any:
+        return json.loads(raw.get(URL, headers=AUTH_HEADERS).content)
+
+    def generated_call() -> Any:
+        return get_evaluation.sync(EVALUATION_ID, client=generated)
+
+    def sdk_call() -> Any:
+        return sdk.get_evaluation(EVALUATION_ID)
+
+    def thread_hop() -> Any:
+        return worker.submit(_noop).result()
+
+    contenders = {"raw": raw_call, "generated": generated_call, "sdk": sdk_call, "hop": thread_hop}
+    for fn in contenders.values():  # warm every path once: lazy imports, pools, caches
+        fn()
+    try:
+        samples = interleave(
+            {name: (lambda fn=fn: per_call_us(fn, calls)) for name, fn in contenders.items()},
+            sizes.mock_rounds,
+        )
+    finally:
+        worker.shutdown()
+        raw.close()
+        sdk.close()
+    return {
+        "raw_httpx_us": median(samples["raw"]),
+        "generated_us": median(samples["generated"]),
+        "sdk_us": median(samples["sdk"]),
+        "thread_hop_us": median(samples["hop"]),
+        "generated_ratio": paired_ratio(samples["generated"], samples["raw"]),
+        "sdk_ratio": paired_ratio(samples["sdk"], samples["raw"]),
+        "thread_hop_ratio": paired_ratio(samples["hop"], samples["raw"]),
+    }
+
+
+async def _measure_async(sizes: Sizes) -> dict[str, float]:
+    raw = httpx.AsyncClient(transport=mock_transport())
+    generated = AuthenticatedClient(
+        base_url=MOCK_BASE_URL, token=SECRET, httpx_args={"transport": mock_transport()}
+    )
+    sdk = AsyncRuptAPI(
+        SECRET, domain=MOCK_BASE_URL, http_client=httpx.AsyncClient(transport=mock_transport())
+    )
+    calls = sizes.mock_calls
+
+    async def raw_call() -> Any:
+        return json.loads((await raw.get(URL, headers=AUTH_HEADERS)).content)
+
+    async def generated_call() -> Any:
+        return await get_evaluation.asyncio(EVALUATION_ID, client=generated)
+
+    async def sdk_call() -> Any:
+        return await sdk.get_evaluation(EVALUATION_ID)
+
+    contenders = {"raw": raw_call, "generated": generated_call, "sdk": sdk_call}
+    for fn in contenders.values():
+        await fn()
+    try:
+        samples = await interleave_async(
+            {name: (lambda fn=fn: per_call_us_async(fn, calls)) for name, fn in contenders.items()},
+            sizes.mock_rounds,
+        )
+    finally:
+        await raw.aclose()
+        await sdk.aclose()
+        await generated.get_async_httpx_client().aclose()
+    return {
+        "raw_httpx_us": median(samples["raw"]),
+        "generated_us": median(samples["generated"]),
+        "sdk_us": median(samples["sdk"]),
+        "generated_ratio": paired_ratio(samples["generated"], samples["raw"]),
+        "sdk_ratio": paired_ratio(samples["sdk"], samples["raw"]),
+    }
+
+
+def measure_async(sizes: Sizes) -> dict[str, float]:
+    """Median µs per call of each async contender, and the ratios to raw async httpx."""
+    return asyncio.run(_measure_async(sizes))
+
+
+def run(sizes: Sizes) -> dict[str, dict[str, float]]:
+    """Section 1: sync and async per-call costs."""
+    return {"sync": measure_sync(sizes), "async": measure_async(sizes)}
