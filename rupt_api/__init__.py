@@ -11,7 +11,8 @@
 every failure is a `RuptError`.
 """
 
-from ._async_client import AsyncRuptAPI
+from typing import TYPE_CHECKING, Any
+
 from ._client import RuptAPI
 from ._exceptions import (
     RuptApiError,
@@ -28,9 +29,33 @@ from ._verify import (
     RuptVerificationError,
 )
 from ._version import __version__
-from .models import Challenge, Device, Evaluation, Group, Risk, User
+
+if TYPE_CHECKING:
+    from ._async_client import AsyncRuptAPI
+    from .models import Challenge, Device, Evaluation, Group, Risk, User
+
+_MODELS = {"Challenge", "Device", "Evaluation", "Group", "Risk", "User"}
 
 _configure_logging()
+
+
+def __getattr__(name: str) -> Any:
+    # Loaded on first use: AsyncRuptAPI (and asyncio with it), so sync apps never import asyncio,
+    # and the generated models, which cost ~30 ms to import (docs/performance.md).
+    value: Any
+    if name == "AsyncRuptAPI":
+        from . import _async_client  # noqa: PLC0415
+
+        value = _async_client.AsyncRuptAPI
+    elif name in _MODELS:
+        from . import models  # noqa: PLC0415
+
+        value = getattr(models, name)
+    else:
+        raise AttributeError(f"module 'rupt_api' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "AsyncRuptAPI",

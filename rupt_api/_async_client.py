@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Coroutine
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 import httpx
-import tenacity
 
 from . import _operations as ops
 from ._base import BaseClient, expect_http_client
@@ -19,11 +19,33 @@ from ._config import (
     DEFAULT_RETRIES,
     DEFAULT_TIMEOUT,
 )
-from ._continuation import BACKSTOP_SECONDS, start_task
+from ._continuation import BACKSTOP_SECONDS
 from ._exceptions import RuptApiError, RuptError, RuptTimeoutError
-from ._generated.models import Challenge, Device, Evaluation
 from ._transport import new_async_client
 from ._verify import Expected
+
+if TYPE_CHECKING:
+    from ._generated.models import Challenge, Device, Evaluation
+
+T = TypeVar("T")
+
+
+# Continuations still running, referenced so they are not collected mid-flight.
+_continuations: set[asyncio.Task[Any]] = set()
+
+
+def _forget(task: asyncio.Task[Any]) -> None:
+    _continuations.discard(task)
+    if not task.cancelled():
+        task.exception()  # mark it retrieved: an ignored continuation must stay quiet
+
+
+def start_task(coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+    """Run a continuation as a task on the running loop, referenced until it ends."""
+    task = asyncio.get_running_loop().create_task(coro)
+    _continuations.add(task)
+    task.add_done_callback(_forget)
+    return task
 
 
 class _AsyncPool:
@@ -216,11 +238,19 @@ class AsyncRuptAPI(BaseClient):
             raise call.timeout_error(None) from None
 
     async def _run(self, call: Call) -> Any:
-        retrying = tenacity.AsyncRetrying(
-            sleep=lambda seconds: self._sleep(call, seconds), **self._retry
+        try:
+            return await self._attempt(call)
+        except Exception as error:
+            if not self._policy.should_retry(call.attempts, error):
+                raise
+            replay = [error]  # tenacity's first iteration re-raises it (see RetryPolicy)
+        retrying = self._policy.async_retrying(
+            lambda: call.attempts, lambda seconds: self._sleep(call, seconds)
         )
         async for attempt in retrying:
             with attempt:
+                if replay:
+                    raise replay.pop()
                 return await self._attempt(call)
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
 

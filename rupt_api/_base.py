@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any, Self, TypeVar
 
 from ._config import Options
-from ._retry import retry_kwargs
+from ._retry import RetryPolicy
 
 
 class BaseClient:
     _options: Options
-    _retry: dict[str, Any]
+    _policy: RetryPolicy
     # False on `with_options` copies: only the client that created the pool closes it.
     _owns_pool: bool
     _pool: Any  # the surface's connection pool holder (sync or async)
@@ -28,7 +28,7 @@ class BaseClient:
             secret, domain=domain, timeout=timeout, retries=retries, max_retry_delay=max_retry_delay
         )
         self._options = options
-        self._retry = retry_kwargs(options.retries, options.max_retry_delay)
+        self._policy = RetryPolicy(options.retries, options.max_retry_delay)
         self._owns_pool = True
 
     @property
@@ -76,7 +76,7 @@ class BaseClient:
         clone.__dict__.update(self.__dict__)
         clone._options = options
         if retries is not None or max_retry_delay is not None:
-            clone._retry = retry_kwargs(options.retries, options.max_retry_delay)
+            clone._policy = RetryPolicy(options.retries, options.max_retry_delay)
         clone._owns_pool = False
         return clone
 

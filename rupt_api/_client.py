@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import concurrent.futures
 import time
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import httpx
-import tenacity
 
 from . import _operations as ops
 from ._base import BaseClient, expect_http_client
@@ -19,11 +17,12 @@ from ._config import (
     DEFAULT_RETRIES,
     DEFAULT_TIMEOUT,
 )
-from ._continuation import BACKSTOP_SECONDS, run_in_background, then
 from ._exceptions import RuptApiError, RuptTimeoutError
-from ._generated.models import Challenge, Device, Evaluation
 from ._transport import SyncPool, set_thread_deadline
 from ._verify import Expected
+
+if TYPE_CHECKING:
+    from ._generated.models import Challenge, Device, Evaluation
 
 
 class RuptAPI(BaseClient):
@@ -136,7 +135,9 @@ class RuptAPI(BaseClient):
         except RuptApiError as err:
             consumed = err
         except RuptTimeoutError as err:
-            if isinstance(err.continuation, concurrent.futures.Future):
+            if err.continuation is not None:
+                from ._continuation import then  # noqa: PLC0415 - see _call below
+
                 err.continuation = then(err.continuation, expected.settle_future)
             raise
         return expected.settle(consumed)
@@ -166,6 +167,9 @@ class RuptAPI(BaseClient):
         try:
             return self._run(call)
         except DeadlinePassed:
+            # Imported only once a deadline passes: it brings concurrent.futures and threads.
+            from ._continuation import BACKSTOP_SECONDS, run_in_background  # noqa: PLC0415
+
             call.restart(BACKSTOP_SECONDS)
             continuation = run_in_background(lambda: self._continue(call))
             raise call.timeout_error(continuation) from None
@@ -179,11 +183,19 @@ class RuptAPI(BaseClient):
             raise call.timeout_error(None) from None
 
     def _run(self, call: Call) -> Any:
-        retrying = tenacity.Retrying(
-            sleep=lambda seconds: self._sleep(call, seconds), **self._retry
+        try:
+            return self._attempt(call)
+        except Exception as error:
+            if not self._policy.should_retry(call.attempts, error):
+                raise
+            replay = [error]  # tenacity's first iteration re-raises it (see RetryPolicy)
+        retrying = self._policy.retrying(
+            lambda: call.attempts, lambda seconds: self._sleep(call, seconds)
         )
         for attempt in retrying:
             with attempt:
+                if replay:
+                    raise replay.pop()
                 return self._attempt(call)
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
 

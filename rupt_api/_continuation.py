@@ -5,19 +5,18 @@ most `MAX_WORKERS` at a time (so abandoned calls never hold more than that many 
 and exit after a few idle seconds, so a burst of timeouts leaves no threads behind. Daemon
 threads never hold up interpreter exit, unlike `concurrent.futures.ThreadPoolExecutor`'s.
 
-Async: a task on the caller's event loop, kept referenced until it ends, whose exception is
-always retrieved, so an ignored continuation logs nothing.
+Async continuations are tasks on the caller's loop (`_async_client.start_task`), kept out of this
+module so that sync users never import asyncio.
 """
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import contextvars
 import os
 import queue
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -111,20 +110,3 @@ def then(
 
     future.add_done_callback(done)
     return chained
-
-
-_tasks: set[asyncio.Task[Any]] = set()
-
-
-def _forget(task: asyncio.Task[Any]) -> None:
-    _tasks.discard(task)
-    if not task.cancelled():
-        task.exception()  # mark it retrieved: an ignored continuation must stay quiet
-
-
-def start_task(coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
-    """Run `coro` as a task on the running loop, referenced until it ends."""
-    task = asyncio.get_running_loop().create_task(coro)
-    _tasks.add(task)
-    task.add_done_callback(_forget)
-    return task

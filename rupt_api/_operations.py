@@ -8,19 +8,43 @@ request is built: bad input raises `TypeError`/`ValueError` and nothing is sent 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from functools import cache
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ._generated.api.challenges import get_challenge
-from ._generated.api.evaluations import consume_evaluation, get_evaluation
-from ._generated.api.users import get_user_devices, update_user
-from ._generated.models import Challenge, Device, Evaluation, Group, UpdateUserBody
+if TYPE_CHECKING:
+    from ._generated.models import Device, Group
 
 # Rupt's ids are 24 hex digits and users' ids are the app's own; anything this long is a bug in
 # the caller, and refusing it keeps a 10 KB string out of URLs and logs.
 MAX_ID_LENGTH = 1024
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+@cache
+def generated() -> SimpleNamespace:
+    """The generated client's endpoint modules and models, imported with the first call.
+
+    Its attrs model classes take ~30 ms to import: loading them on first use rather than with
+    `import rupt_api` keeps the import close to httpx's own (docs/performance.md).
+    """
+    from ._generated import models  # noqa: PLC0415
+    from ._generated.api.challenges import get_challenge  # noqa: PLC0415
+    from ._generated.api.evaluations import consume_evaluation, get_evaluation  # noqa: PLC0415
+    from ._generated.api.users import get_user_devices, update_user  # noqa: PLC0415
+
+    return SimpleNamespace(
+        models=models,
+        get_evaluation=get_evaluation,
+        consume_evaluation=consume_evaluation,
+        get_challenge=get_challenge,
+        get_user_devices=get_user_devices,
+        update_user=update_user,
+    )
 
 
 @attrs.frozen
@@ -32,20 +56,17 @@ class Operation:
     idempotent: bool
 
 
-Resource = TypeVar("Resource", Evaluation, Challenge, Device)
-
-
-def _resource(model: type[Resource]) -> Callable[[Any], Resource]:
+def _resource(model_name: str) -> Callable[[Any], Any]:
     """A parser for one resource: a JSON object whose `id` is a non-empty string.
 
     The generated models keep values as sent (leniency is the point), but an answer whose identity
     is missing or not a string is not the resource asked for: that is refused, not returned.
     """
 
-    def parse(data: Any) -> Resource:
+    def parse(data: Any) -> Any:
         if not isinstance(data, dict):
             raise TypeError(f"expected a JSON object, got {type(data).__name__}")
-        resource = model.from_dict(data)
+        resource = getattr(generated().models, model_name).from_dict(data)
         if not isinstance(resource.id, str) or not resource.id:
             raise TypeError(f"'id' must be a non-empty string, not {type(resource.id).__name__}")
         return resource
@@ -53,8 +74,8 @@ def _resource(model: type[Resource]) -> Callable[[Any], Resource]:
     return parse
 
 
-_parse_evaluation = _resource(Evaluation)
-_parse_device = _resource(Device)
+_parse_evaluation = _resource("Evaluation")
+_parse_device = _resource("Device")
 
 
 def _parse_devices(data: Any) -> list[Device]:
@@ -67,7 +88,7 @@ GET_EVALUATION = Operation("get_evaluation", _parse_evaluation, idempotent=True)
 # Consume is single-use on Rupt's side: re-sending it is safe (a second consume answers 409),
 # but a 409 after an attempt of unknown fate is ambiguous, which errors report.
 CONSUME_EVALUATION = Operation("consume_evaluation", _parse_evaluation, idempotent=False)
-GET_CHALLENGE = Operation("get_challenge", _resource(Challenge), idempotent=True)
+GET_CHALLENGE = Operation("get_challenge", _resource("Challenge"), idempotent=True)
 GET_USER_DEVICES = Operation("get_user_devices", _parse_devices, idempotent=True)
 UPDATE_USER = Operation("update_user", None, idempotent=True)
 
@@ -86,7 +107,7 @@ def check_id(name: str, value: object) -> str:
     # normalisation, reaching another endpoint.
     if value in {".", ".."}:
         raise ValueError(f"{name} must not be {value!r}")
-    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+    if _CONTROL.search(value):
         raise ValueError(f"{name} must not contain control characters (line breaks, NUL, ...)")
     if not value.isascii():
         try:
@@ -107,19 +128,21 @@ def _spec(kwargs: dict[str, Any]) -> RequestSpec:
 
 
 def get_evaluation_request(evaluation_id: object) -> RequestSpec:
-    return _spec(get_evaluation._get_kwargs(check_id("evaluation_id", evaluation_id)))
+    return _spec(generated().get_evaluation._get_kwargs(check_id("evaluation_id", evaluation_id)))
 
 
 def consume_evaluation_request(evaluation_id: object) -> RequestSpec:
-    return _spec(consume_evaluation._get_kwargs(check_id("evaluation_id", evaluation_id)))
+    return _spec(
+        generated().consume_evaluation._get_kwargs(check_id("evaluation_id", evaluation_id))
+    )
 
 
 def get_challenge_request(challenge_id: object) -> RequestSpec:
-    return _spec(get_challenge._get_kwargs(check_id("challenge_id", challenge_id)))
+    return _spec(generated().get_challenge._get_kwargs(check_id("challenge_id", challenge_id)))
 
 
 def get_user_devices_request(user: object) -> RequestSpec:
-    return _spec(get_user_devices._get_kwargs(check_id("user", user)))
+    return _spec(generated().get_user_devices._get_kwargs(check_id("user", user)))
 
 
 def check_json(name: str, value: object) -> None:
@@ -147,7 +170,8 @@ def check_text(name: str, value: object) -> str:
 
 def _to_group(index: int, group: object) -> Group:
     name = f"groups[{index}]"
-    if isinstance(group, Group):
+    group_model = generated().models.Group
+    if isinstance(group, group_model):
         group = group.to_dict()
     if not isinstance(group, Mapping):
         raise TypeError(
@@ -159,7 +183,8 @@ def _to_group(index: int, group: object) -> Group:
         check_json(f"{name}[{key!r}]", value)
     if "metadata" in group and group["metadata"] is not None:
         check_metadata(f"{name}['metadata']", group["metadata"])
-    return Group.from_dict(group)
+    result: Group = group_model.from_dict(group)
+    return result
 
 
 def update_user_request(
@@ -175,13 +200,14 @@ def update_user_request(
         raise ValueError("update_user needs at least one of email, phone, metadata or groups")
     group_list: list[Group] | None = None
     if groups is not None:
-        if isinstance(groups, str | bytes | Mapping | Group) or not isinstance(groups, Sequence):
+        single = (str, bytes, Mapping, generated().models.Group)
+        if isinstance(groups, single) or not isinstance(groups, Sequence):
             raise TypeError(f"groups must be a list of groups, not {type(groups).__name__}")
         group_list = [_to_group(i, g) for i, g in enumerate(groups)]
-    body = UpdateUserBody(
+    body = generated().models.UpdateUserBody(
         email=None if email is None else check_text("email", email),
         phone=None if phone is None else check_text("phone", phone),
         metadata=None if metadata is None else check_metadata("metadata", metadata),
         groups=group_list,
     )
-    return _spec(update_user._get_kwargs(user, body=body))
+    return _spec(generated().update_user._get_kwargs(user, body=body))

@@ -11,10 +11,13 @@ import email.utils
 import math
 import random
 import time
-
-import tenacity
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 from ._exceptions import RuptApiError, RuptNetworkError
+
+if TYPE_CHECKING:
+    import tenacity
 
 # The first backoff is about half a second and doubles each time, up to max_retry_delay.
 BASE_DELAY = 0.5
@@ -47,32 +50,64 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, seconds)
 
 
-class Backoff(tenacity.wait.wait_base):
+class Backoff:
     """Jittered exponential backoff capped at `max_retry_delay`, honouring `Retry-After`.
 
-    The n-th wait is a random value between half and all of `min(cap, 0.5 * 2**(n-1))`, so
-    clients that failed together do not retry together. When the failed answer carried a
-    `Retry-After`, the wait is at least that long, still within the cap.
+    A tenacity wait strategy. The n-th wait is a random value between half and all of
+    `min(cap, 0.5 * 2**(n-1))`, so clients that failed together do not retry together. When the
+    failed answer carried a `Retry-After`, the wait is at least that long, still within the cap.
     """
 
     def __init__(self, cap: float) -> None:
         self.cap = cap
 
     def __call__(self, retry_state: tenacity.RetryCallState) -> float:
-        ceiling = min(self.cap, BASE_DELAY * 2 ** (retry_state.attempt_number - 1))
-        delay = ceiling * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not cryptography
         outcome = retry_state.outcome
         error = outcome.exception() if outcome is not None else None
+        # The error knows how many requests its call sent, continuations included.
+        attempt = getattr(error, "attempts", 0) or retry_state.attempt_number
+        ceiling = min(self.cap, BASE_DELAY * 2 ** (attempt - 1))
+        delay = ceiling * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not cryptography
         if isinstance(error, RuptApiError) and error.retry_after is not None:
             delay = max(delay, error.retry_after)
         return float(min(delay, self.cap))
 
 
-def retry_kwargs(retries: int, max_retry_delay: float) -> dict[str, object]:
-    """The tenacity settings for one client configuration (the same for sync and async)."""
-    return {
-        "retry": tenacity.retry_if_exception(is_retryable),
-        "stop": tenacity.stop_after_attempt(retries + 1),
-        "wait": Backoff(max_retry_delay),
-        "reraise": True,
-    }
+class RetryPolicy:
+    """When to retry and how long to wait, for one client configuration.
+
+    Retries are rare, so the first attempt runs without tenacity; once it fails in a retryable
+    way, tenacity drives the rest (`retrying`, `async_retrying`). The clients start its loop by
+    re-raising that first failure, so tenacity sees, counts and backs off from the real attempt.
+    """
+
+    def __init__(self, retries: int, max_retry_delay: float) -> None:
+        self.retries = retries
+        self.backoff = Backoff(max_retry_delay)
+
+    def should_retry(self, attempts: int, error: BaseException) -> bool:
+        return attempts <= self.retries and is_retryable(error)
+
+    def retrying(self, attempts: Callable[[], int], sleep: Callable[[float], None]) -> Any:
+        """A `tenacity.Retrying` for the rest of one call (`attempts` counts its requests)."""
+        import tenacity  # noqa: PLC0415 - imported on the first retry: it costs ~40 ms
+
+        return tenacity.Retrying(sleep=sleep, **self._settings(attempts))
+
+    def async_retrying(
+        self, attempts: Callable[[], int], sleep: Callable[[float], Awaitable[None]]
+    ) -> Any:
+        """The same as `retrying`, as a `tenacity.AsyncRetrying`."""
+        import tenacity  # noqa: PLC0415 - imported on the first retry: it costs ~40 ms
+
+        return tenacity.AsyncRetrying(sleep=sleep, **self._settings(attempts))
+
+    def _settings(self, attempts: Callable[[], int]) -> dict[str, Any]:
+        import tenacity  # noqa: PLC0415
+
+        return {
+            "retry": tenacity.retry_if_exception(is_retryable),
+            "stop": lambda _state: attempts() > self.retries,
+            "wait": self.backoff,
+            "reraise": True,
+        }

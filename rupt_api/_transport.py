@@ -12,12 +12,8 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 import weakref
-from collections.abc import Iterable
-from typing import Any
 
-import httpcore
 import httpx
 
 # Shared by every client in the process; one slot per thread.
@@ -33,80 +29,23 @@ def set_thread_deadline(deadline: float | None) -> None:
     _deadlines.value = deadline
 
 
-def _bounded(timeout: float | None, error: type[Exception]) -> float | None:
+def thread_deadline() -> float | None:
+    """The deadline `set_thread_deadline` set for this thread, if any."""
     deadline: float | None = getattr(_deadlines, "value", None)
-    if deadline is None:
-        return timeout
-    remaining = deadline - time.monotonic()
-    if remaining <= 0:
-        raise error("the call's deadline passed")
-    return remaining if timeout is None else min(timeout, remaining)
-
-
-class _DeadlineStream(httpcore.NetworkStream):
-    def __init__(self, stream: httpcore.NetworkStream) -> None:
-        self._stream = stream
-
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._stream.read(max_bytes, _bounded(timeout, httpcore.ReadTimeout))
-
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._stream.write(buffer, _bounded(timeout, httpcore.WriteTimeout))
-
-    def close(self) -> None:
-        self._stream.close()
-
-    def start_tls(
-        self,
-        ssl_context: Any,
-        server_hostname: str | None = None,
-        timeout: float | None = None,
-    ) -> httpcore.NetworkStream:
-        bounded = _bounded(timeout, httpcore.ConnectTimeout)
-        return _DeadlineStream(self._stream.start_tls(ssl_context, server_hostname, bounded))
-
-    def get_extra_info(self, info: str) -> Any:
-        return self._stream.get_extra_info(info)
-
-
-class _DeadlineBackend(httpcore.NetworkBackend):
-    def __init__(self, backend: httpcore.NetworkBackend) -> None:
-        self._backend = backend
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.NetworkStream:
-        bounded = _bounded(timeout, httpcore.ConnectTimeout)
-        stream = self._backend.connect_tcp(host, port, bounded, local_address, socket_options)
-        return _DeadlineStream(stream)
-
-    def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.NetworkStream:
-        bounded = _bounded(timeout, httpcore.ConnectTimeout)
-        return _DeadlineStream(self._backend.connect_unix_socket(path, bounded, socket_options))
-
-    def sleep(self, seconds: float) -> None:
-        self._backend.sleep(seconds)
+    return deadline
 
 
 def new_sync_client() -> httpx.Client:
     """The pool a `RuptAPI` creates for itself when no `http_client` is given."""
+    from ._deadline_backend import DeadlineBackend  # noqa: PLC0415 - httpcore loads with a pool
+
     transport = httpx.HTTPTransport(limits=DEFAULT_LIMITS)
     # httpx exposes no way to pass a network backend; the pool it builds has the attribute, and
     # httpx is pinned below 0.29 in pyproject.toml. Fall back to per-phase timeouts otherwise.
     pool = getattr(transport, "_pool", None)
     backend = getattr(pool, "_network_backend", None)
-    if isinstance(backend, httpcore.NetworkBackend):
-        pool._network_backend = _DeadlineBackend(backend)  # type: ignore[union-attr]
+    if backend is not None:
+        pool._network_backend = DeadlineBackend(backend)  # type: ignore[union-attr]
     return httpx.Client(transport=transport, follow_redirects=False)
 
 

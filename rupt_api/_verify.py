@@ -7,15 +7,18 @@ client methods do the consume; everything else is here.
 
 from __future__ import annotations
 
-import concurrent.futures
 from collections.abc import Awaitable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from ._exceptions import RuptApiError, RuptError
-from ._generated.models import Evaluation
 from ._operations import check_metadata, check_text
+
+if TYPE_CHECKING:
+    import concurrent.futures
+
+    from ._generated.models import Evaluation
 
 __all__ = [
     "ChallengeAlreadyUsedError",

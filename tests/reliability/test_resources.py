@@ -28,7 +28,7 @@ from typing import Any
 import httpx
 import pytest
 
-from rupt_api import AsyncRuptAPI, Evaluation, RuptAPI, RuptTimeoutError
+from rupt_api import AsyncRuptAPI, Evaluation, RuptAPI, RuptTimeoutError, _async_client
 from rupt_api import _continuation as continuation_module
 from rupt_api.testing import FakeRupt, Fault
 
@@ -201,7 +201,7 @@ async def async_burst(client: AsyncRuptAPI, calls: int, callers: int = 50) -> No
     The continuations are abandoned: only a done-callback counts how each ended.
     """
     ended = Ended()
-    earlier = set(continuation_module._tasks)  # other tests' (on loops long closed), if any
+    earlier = set(_async_client._continuations)  # other tests' (on loops long closed), if any
 
     async def caller(count: int) -> None:
         for _ in range(count):
@@ -216,7 +216,7 @@ async def async_burst(client: AsyncRuptAPI, calls: int, callers: int = 50) -> No
         await asyncio.sleep(0.01)
     assert (ended.ok, ended.bad) == (calls, [])
     await asyncio.sleep(0)  # let the last done-callbacks run
-    assert continuation_module._tasks <= earlier
+    assert _async_client._continuations <= earlier
     assert asyncio.all_tasks() == {asyncio.current_task()}
 
 

@@ -2,17 +2,12 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.challenge_kyc import ChallengeKyc
-    from ..models.user import User
-
 
 T = TypeVar("T", bound="Challenge")
 
@@ -157,9 +152,6 @@ class Challenge:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.challenge_kyc import ChallengeKyc  # noqa: PLC0415
-        from ..models.user import User  # noqa: PLC0415
-
         d = dict(src_dict)
         id = d.pop("id")
 
@@ -253,3 +245,8 @@ class Challenge:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported here, after the class, so that models may refer to each other.
+from ..models.challenge_kyc import ChallengeKyc  # noqa: E402
+from ..models.user import User  # noqa: E402

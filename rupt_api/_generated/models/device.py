@@ -2,16 +2,12 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.device_info import DeviceInfo
-
 
 T = TypeVar("T", bound="Device")
 
@@ -97,8 +93,6 @@ class Device:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.device_info import DeviceInfo  # noqa: PLC0415
-
         d = dict(src_dict)
         id = d.pop("id")
 
@@ -168,3 +162,7 @@ class Device:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported here, after the class, so that models may refer to each other.
+from ..models.device_info import DeviceInfo  # noqa: E402

@@ -1,16 +1,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.device_info_device import DeviceInfoDevice
-
 
 T = TypeVar("T", bound="DeviceInfo")
 
@@ -65,8 +61,6 @@ class DeviceInfo:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.device_info_device import DeviceInfoDevice  # noqa: PLC0415
-
         d = dict(src_dict)
         browser = d.pop("browser", UNSET)
 
@@ -109,3 +103,7 @@ class DeviceInfo:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported here, after the class, so that models may refer to each other.
+from ..models.device_info_device import DeviceInfoDevice  # noqa: E402

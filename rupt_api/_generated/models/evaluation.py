@@ -2,21 +2,12 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.evaluation_challenge import EvaluationChallenge
-    from ..models.fingerprint import Fingerprint
-    from ..models.geolocation import Geolocation
-    from ..models.policy import Policy
-    from ..models.risk import Risk
-    from ..models.user import User
-
 
 T = TypeVar("T", bound="Evaluation")
 
@@ -177,13 +168,6 @@ class Evaluation:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.evaluation_challenge import EvaluationChallenge  # noqa: PLC0415
-        from ..models.fingerprint import Fingerprint  # noqa: PLC0415
-        from ..models.geolocation import Geolocation  # noqa: PLC0415
-        from ..models.policy import Policy  # noqa: PLC0415
-        from ..models.risk import Risk  # noqa: PLC0415
-        from ..models.user import User  # noqa: PLC0415
-
         d = dict(src_dict)
         id = d.pop("id")
 
@@ -307,3 +291,12 @@ class Evaluation:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported here, after the class, so that models may refer to each other.
+from ..models.evaluation_challenge import EvaluationChallenge  # noqa: E402
+from ..models.fingerprint import Fingerprint  # noqa: E402
+from ..models.geolocation import Geolocation  # noqa: E402
+from ..models.policy import Policy  # noqa: E402
+from ..models.risk import Risk  # noqa: E402
+from ..models.user import User  # noqa: E402

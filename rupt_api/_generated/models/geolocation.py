@@ -1,16 +1,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.geolocation_security import GeolocationSecurity
-
 
 T = TypeVar("T", bound="Geolocation")
 
@@ -68,8 +64,6 @@ class Geolocation:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.geolocation_security import GeolocationSecurity  # noqa: PLC0415
-
         d = dict(src_dict)
         city = d.pop("city", UNSET)
 
@@ -115,3 +109,7 @@ class Geolocation:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported here, after the class, so that models may refer to each other.
+from ..models.geolocation_security import GeolocationSecurity  # noqa: E402

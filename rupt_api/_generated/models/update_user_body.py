@@ -1,16 +1,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.group import Group
-
 
 T = TypeVar("T", bound="UpdateUserBody")
 
@@ -63,8 +59,6 @@ class UpdateUserBody:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.group import Group  # noqa: PLC0415
-
         d = dict(src_dict)
         email = d.pop("email", UNSET)
 
@@ -106,3 +100,7 @@ class UpdateUserBody:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Imported here, after the class, so that models may refer to each other.
+from ..models.group import Group  # noqa: E402
