@@ -62,7 +62,7 @@ def _resources(figures: dict[str, Any]) -> list[Budget]:
         _below(
             f"rss_growth_{surface}_kb",
             "resources",
-            figures[f"memory_{surface}"]["growth_kb"],
+            figures[f"memory_{surface}"]["growth_after_first_call_kb"],
             RSS_GROWTH_LIMIT_KB,
         )
         for surface in ("sync", "async")
