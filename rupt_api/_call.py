@@ -108,6 +108,7 @@ class Call:
         """How long a backoff may sleep, and whether the deadline passes during it."""
         remaining = self.deadline - time.monotonic()
         if seconds < remaining:
+            self.pending_sleep = 0.0
             return seconds, False
         self.pending_sleep = seconds - max(remaining, 0.0)
         return max(remaining, 0.0), True

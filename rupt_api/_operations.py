@@ -49,11 +49,10 @@ def generated() -> SimpleNamespace:
 
 @attrs.frozen
 class Operation:
-    """One API operation: how its answer parses, and whether re-sending it is harmless."""
+    """One API operation: its name (for messages and logs) and how its answer parses."""
 
     name: str
     parse: Callable[[Any], Any] | None  # None: the answer has no body (204)
-    idempotent: bool
 
 
 def _resource(model_name: str) -> Callable[[Any], Any]:
@@ -84,13 +83,13 @@ def _parse_devices(data: Any) -> list[Device]:
     return [_parse_device(item) for item in data]
 
 
-GET_EVALUATION = Operation("get_evaluation", _parse_evaluation, idempotent=True)
+GET_EVALUATION = Operation("get_evaluation", _parse_evaluation)
 # Consume is single-use on Rupt's side: re-sending it is safe (a second consume answers 409),
-# but a 409 after an attempt of unknown fate is ambiguous, which errors report.
-CONSUME_EVALUATION = Operation("consume_evaluation", _parse_evaluation, idempotent=False)
-GET_CHALLENGE = Operation("get_challenge", _resource("Challenge"), idempotent=True)
-GET_USER_DEVICES = Operation("get_user_devices", _parse_devices, idempotent=True)
-UPDATE_USER = Operation("update_user", None, idempotent=True)
+# but a 409 after an attempt of unknown fate is ambiguous: `Call.unknown_fate` reports it.
+CONSUME_EVALUATION = Operation("consume_evaluation", _parse_evaluation)
+GET_CHALLENGE = Operation("get_challenge", _resource("Challenge"))
+GET_USER_DEVICES = Operation("get_user_devices", _parse_devices)
+UPDATE_USER = Operation("update_user", None)
 
 
 def check_id(name: str, value: object) -> str:
