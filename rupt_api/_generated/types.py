@@ -1,5 +1,7 @@
 """Contains some shared types for properties"""
 
+import datetime
+import re
 from collections.abc import Mapping, MutableMapping
 from http import HTTPStatus
 from types import NoneType
@@ -15,6 +17,31 @@ from attrs import define
 Unset = NoneType  # type: ignore[nonetype-type]
 
 UNSET: None = None
+
+_LEAP_SECOND = re.compile(r"^(?P<minute>.+T\d\d:\d\d):60(?:\.\d+)?(?P<zone>.*)$")
+
+
+def parse_datetime(value: str) -> datetime.datetime:
+    """An RFC 3339 date-time from the API (rupt-api fork: see the comment above `Unset`).
+
+    `datetime.fromisoformat` refuses two things RFC 3339 allows: a lower-case `t` or `z`, and a
+    leap second (`23:59:60Z`), which is read as the last microsecond of the minute.
+    """
+    text = (
+        value.replace("t", "T").replace("z", "Z")
+        if "t" in value or "z" in value
+        else value
+    )
+    try:
+        return datetime.datetime.fromisoformat(text)
+    except ValueError:
+        leap = _LEAP_SECOND.match(text)
+        if leap is None:
+            raise ValueError(f"not an RFC 3339 date-time: {value!r}") from None
+        return datetime.datetime.fromisoformat(
+            f"{leap['minute']}:59.999999{leap['zone']}"
+        )
+
 
 # The types that `httpx.Client(files=)` can accept, copied from that library.
 FileContent = IO[bytes] | bytes | str
@@ -53,4 +80,12 @@ class Response(Generic[T]):
     parsed: T | None
 
 
-__all__ = ["UNSET", "File", "FileTypes", "RequestFiles", "Response", "Unset"]
+__all__ = [
+    "UNSET",
+    "File",
+    "FileTypes",
+    "RequestFiles",
+    "Response",
+    "Unset",
+    "parse_datetime",
+]

@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, parse_datetime
 
 T = TypeVar("T", bound="Device")
 
@@ -114,7 +114,7 @@ class Device:
         if isinstance(_attached_at, Unset):
             attached_at = UNSET
         else:
-            attached_at = datetime.datetime.fromisoformat(_attached_at)
+            attached_at = parse_datetime(_attached_at)
 
         actively_connected = d.pop("actively_connected", UNSET)
 
@@ -123,14 +123,14 @@ class Device:
         if isinstance(_created_at, Unset):
             created_at = UNSET
         else:
-            created_at = datetime.datetime.fromisoformat(_created_at)
+            created_at = parse_datetime(_created_at)
 
         _updated_at = d.pop("updatedAt", UNSET)
         updated_at: datetime.datetime | Unset
         if isinstance(_updated_at, Unset):
             updated_at = UNSET
         else:
-            updated_at = datetime.datetime.fromisoformat(_updated_at)
+            updated_at = parse_datetime(_updated_at)
 
         device = cls(
             id=id,
