@@ -14,27 +14,6 @@ from rupt_api import AsyncRuptAPI, RuptAPI
 
 SECRET = "sk_test_0123456789abcdef_SECRET"
 
-EVALUATION = {
-    "id": "649873be6e8b6f9b33722a0c",
-    "action": "login",
-    "verdict": "challenge",
-    "reasons": ["new_fingerprint", "new_ip"],
-    "redirect": "https://challenge.rupt.dev/?challenge=649873be6e8b6f9b33722a0c",
-    "user": {
-        "rupt_id": "649873be6e8b6f9b33722a0c",
-        "id": "external_account_id",
-        "email": "user@example.com",
-        "phone": "+15551234567",
-    },
-    "challenge": {
-        "id": "649873be6e8b6f9b33722a0c",
-        "status": "created",
-        "type": "account_takeover",
-    },
-    "consumed": False,
-    "createdAt": "2021-09-01T00:00:00.000Z",
-    "updatedAt": "2021-09-01T00:00:00.000Z",
-}
 
 Handler = Callable[[httpx.Request], httpx.Response]
 

@@ -20,8 +20,9 @@ from rupt_api import (
     __version__,
 )
 from rupt_api.models import Challenge, Device, Group
+from tests.payloads import EVALUATION
 
-from .conftest import EVALUATION, SECRET, Recorder, Surface, json_response
+from .conftest import SECRET, Recorder, Surface, json_response
 
 CHALLENGE = {"id": "c1", "status": "completed", "type": "account_takeover", "verify_attempts": 1}
 DEVICES = [{"id": "d1", "status": "attached", "attached_at": "2021-09-01T00:00:00.000Z"}]

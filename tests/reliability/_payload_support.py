@@ -5,9 +5,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-# The wire's date-time fields. The models write them back with `isoformat()` (`+00:00`, no
-# milliseconds when zero), so both sides are compared as parsed datetimes.
-TIMESTAMP_KEYS = frozenset({"createdAt", "updatedAt", "consumed_at", "attached_at"})
+from tests.payloads import (
+    CHALLENGE,
+    DEVICES,
+    DOC_TIMESTAMP,
+    DOC_USER,
+    EVALUATION,
+    POLICY,
+    RISK,
+    TIMESTAMP_KEYS,
+)
+
+# The wire's date-time fields (TIMESTAMP_KEYS) are written back by the models with `isoformat()`
+# (`+00:00`, no milliseconds when zero), so both sides are compared as parsed datetimes.
 
 
 def _timestamp(value: str) -> Any:
@@ -37,77 +47,11 @@ def normalised(value: Any, *, drop_nulls: bool = True) -> Any:
     return value
 
 
-# -- Rupt's documented example payloads (shared/reference/rupt-v3-api.md) -----------------------
-
-_ID = "649873be6e8b6f9b33722a0c"
-_TS = "2021-09-01T00:00:00.000Z"
-_USER = {
-    "rupt_id": _ID,
-    "id": "external_account_id",
-    "email": "user@example.com",
-    "phone": "+15551234567",
-}
-
-EVALUATION: dict[str, Any] = {
-    "id": _ID,
-    "action": "login",
-    "verdict": "challenge",
-    "reasons": ["new_fingerprint", "new_ip"],
-    "redirect": f"https://challenge.rupt.dev/?challenge={_ID}",
-    "user": dict(_USER),
-    "challenge": {"id": _ID, "status": "created", "type": "account_takeover"},
-    "consumed": False,
-    "createdAt": _TS,
-    "updatedAt": _TS,
-}
-
-CONSUMED_EVALUATION: dict[str, Any] = {
-    key: value for key, value in EVALUATION.items() if key not in ("redirect", "challenge")
-} | {"verdict": "allow", "reasons": ["known_device"], "consumed": True, "consumed_at": _TS}
-
-RISK: dict[str, Any] = {
-    "name": "ato",
-    "severity": "low",
-    "score": 3,
-    "indicators": ["new_fingerprint", "new_ip"],
-}
-POLICY: dict[str, Any] = {"name": "Block takeovers", "action": {"type": "allow"}}
-
-CHALLENGE: dict[str, Any] = {
-    "id": _ID,
-    "status": "code_sent",
-    "type": "account_takeover",
-    "challenge_mode": "rupt_managed",
-    "delivery_status": "delivered",
-    "channels": ["email"],
-    "reasons": ["new_fingerprint", "new_ip"],
-    "actions": ["verify", "skip"],
-    "user": dict(_USER),
-    "evaluation": _ID,
-    "email_verified": False,
-    "phone_verified": False,
-    "verify_attempts": 1,
-    "createdAt": _TS,
-    "updatedAt": _TS,
-}
-
-DEVICES: list[dict[str, Any]] = [
-    {
-        "id": "635940382397b3ac0b81c0b7",
-        "user": _ID,
-        "status": "attached",
-        "metadata": {"key": "value"},
-        "info": {"device": {"vendor": "Apple", "model": "iPhone 12", "type": "mobile"}},
-        "attached_at": _TS,
-        "actively_connected": True,
-        "createdAt": _TS,
-        "updatedAt": _TS,
-    }
-]
+# -- Rupt's documented example payloads, shared by every test layer ------------------------------
 
 # Every field the spec lists, filled in: the starting points of the generated variants.
 FULL_EVALUATION: dict[str, Any] = EVALUATION | {
-    "user": _USER | {"metadata": {"plan": "pro"}},
+    "user": DOC_USER | {"metadata": {"plan": "pro"}},
     "challenge": EVALUATION["challenge"] | {"kyc": {"level": "basic"}},
     "policy": POLICY | {"id": "pol_1"},
     "fingerprint": {"id": "fp_1", "confidence": 0.93},
@@ -123,10 +67,10 @@ FULL_EVALUATION: dict[str, Any] = EVALUATION | {
     "access": "acc_1",
     "risks": [RISK | {"id": "risk_1", "definition": "def_1"}, dict(RISK)],
     "metadata": {"cart": {"items": 3}, "tags": ["vip"]},
-    "consumed_at": _TS,
+    "consumed_at": DOC_TIMESTAMP,
 }
 FULL_CHALLENGE: dict[str, Any] = CHALLENGE | {
-    "user": _USER | {"skip_challenge_count": 2, "metadata": {}},
+    "user": DOC_USER | {"skip_challenge_count": 2, "metadata": {}},
     "origin_url": "https://app.example.com/login",
     "kyc": {"level": "document", "reasons": ["expired"], "reference_matched": False},
 }

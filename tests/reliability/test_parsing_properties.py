@@ -35,19 +35,9 @@ from rupt_api import (
     RuptResponseError,
     RuptVerificationError,
 )
+from tests.payloads import CHALLENGE, CONSUMED_EVALUATION, DEVICES, EVALUATION, POLICY, RISK
 
-from ._payload_support import (
-    CHALLENGE,
-    CONSUMED_EVALUATION,
-    DEVICES,
-    EVALUATION,
-    FULL_CHALLENGE,
-    FULL_DEVICES,
-    FULL_EVALUATION,
-    POLICY,
-    RISK,
-    normalised,
-)
+from ._payload_support import FULL_CHALLENGE, FULL_DEVICES, FULL_EVALUATION, normalised
 
 SECRET = "sk_test_properties"
 PROPERTY = settings(

@@ -34,83 +34,18 @@ from rupt_api.models import (
     UpdateUserBody,
     User,
 )
+from tests.payloads import (
+    CHALLENGE,
+    CONSUMED_EVALUATION,
+    DEVICES,
+    DOC_ID,
+    EVALUATION,
+    POLICY,
+    RISK,
+    TIMESTAMP_KEYS,
+)
 
 UTC_2021_09_01 = datetime.datetime(2021, 9, 1, tzinfo=datetime.UTC)
-DOC_TIMESTAMP = "2021-09-01T00:00:00.000Z"
-DOC_ID = "649873be6e8b6f9b33722a0c"
-
-DOC_USER: dict[str, Any] = {
-    "rupt_id": DOC_ID,
-    "id": "external_account_id",
-    "email": "user@example.com",
-    "phone": "+15551234567",
-}
-
-EVALUATION: dict[str, Any] = {
-    "id": DOC_ID,
-    "action": "login",
-    "verdict": "challenge",
-    "reasons": ["new_fingerprint", "new_ip"],
-    "redirect": "https://challenge.rupt.dev/?challenge=649873be6e8b6f9b33722a0c",
-    "user": DOC_USER,
-    "challenge": {"id": DOC_ID, "status": "created", "type": "account_takeover"},
-    "consumed": False,
-    "createdAt": DOC_TIMESTAMP,
-    "updatedAt": DOC_TIMESTAMP,
-}
-
-# "the same with verdict allow, reasons [known_device], consumed true, consumed_at ..., no
-# redirect/challenge"
-CONSUMED_EVALUATION: dict[str, Any] = {
-    key: value for key, value in EVALUATION.items() if key not in {"redirect", "challenge"}
-} | {
-    "verdict": "allow",
-    "reasons": ["known_device"],
-    "consumed": True,
-    "consumed_at": DOC_TIMESTAMP,
-}
-
-RISK: dict[str, Any] = {
-    "name": "ato",
-    "severity": "low",
-    "score": 3,
-    "indicators": ["new_fingerprint", "new_ip"],
-}
-
-POLICY: dict[str, Any] = {"name": "...", "action": {"type": "allow"}}
-
-CHALLENGE: dict[str, Any] = {
-    "id": DOC_ID,
-    "status": "code_sent",
-    "type": "account_takeover",
-    "challenge_mode": "rupt_managed",
-    "delivery_status": "delivered",
-    "channels": ["email"],
-    "reasons": ["new_fingerprint", "new_ip"],
-    "actions": ["verify", "skip"],
-    "user": DOC_USER,
-    "evaluation": DOC_ID,
-    "email_verified": False,
-    "phone_verified": False,
-    "verify_attempts": 1,
-    "createdAt": DOC_TIMESTAMP,
-    "updatedAt": DOC_TIMESTAMP,
-}
-
-DEVICES: list[dict[str, Any]] = [
-    {
-        "id": "635940382397b3ac0b81c0b7",
-        "user": DOC_ID,
-        "status": "attached",
-        "metadata": {"key": "value"},
-        "info": {"device": {"vendor": "Apple", "model": "iPhone 12", "type": "mobile"}},
-        "attached_at": DOC_TIMESTAMP,
-        "actively_connected": True,
-        "createdAt": DOC_TIMESTAMP,
-        "updatedAt": DOC_TIMESTAMP,
-    }
-]
-
 # The documented evaluation with the documented risk and policy embedded, which is where the API
 # sends them (the docs show them on their own only).
 EVALUATION_WITH_RISKS: dict[str, Any] = EVALUATION | {"risks": [RISK], "policy": POLICY}
@@ -135,8 +70,6 @@ DOCUMENTED_IDS = [
     *[f"device-{i}" for i in range(len(DEVICES))],
 ]
 
-# The keys that hold timestamps on the wire (note the mixed camelCase / snake_case styles).
-TIMESTAMP_KEYS = {"createdAt", "updatedAt", "consumed_at", "attached_at"}
 
 # A response from a future API: values Rupt does not document yet, new fields at every level, and
 # documented fields missing (no `category` on risks, no `id` on the user, no timestamps...).
