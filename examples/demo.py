@@ -96,7 +96,9 @@ def run_sync(trace: Trace, fake: FakeRupt, base_url: str) -> None:
         err = expect_raises(
             trace,
             ChallengeAlreadyUsedError,
-            lambda: rupt.verify_challenge(ids["passed"], user_id=USER_ID, email=EMAIL),
+            lambda: rupt.verify_challenge(
+                ids["passed"], action="login", user_id=USER_ID, email=EMAIL
+            ),
         )
         if err is not None:
             trace.expect(True, "success URL replayed: refused (409, already consumed)")
@@ -104,7 +106,9 @@ def run_sync(trace: Trace, fake: FakeRupt, base_url: str) -> None:
         err = expect_raises(
             trace,
             ChallengeNotCompletedError,
-            lambda: rupt.verify_challenge(ids["unfinished"], user_id=USER_ID, email=EMAIL),
+            lambda: rupt.verify_challenge(
+                ids["unfinished"], action="login", user_id=USER_ID, email=EMAIL
+            ),
         )
         if err is not None:
             trace.expect(
@@ -114,7 +118,9 @@ def run_sync(trace: Trace, fake: FakeRupt, base_url: str) -> None:
 
         fake.inject(Fault(status=503, times=1))
         before = len(fake.requests)
-        evaluation = rupt.verify_challenge(ids["flaky"], user_id=USER_ID, email=EMAIL)
+        evaluation = rupt.verify_challenge(
+            ids["flaky"], action="login", user_id=USER_ID, email=EMAIL
+        )
         attempts = len(fake.requests) - before
         trace.expect(
             attempts == 2, f"Rupt answered 503, retried: verified after {attempts} attempts"
@@ -152,13 +158,15 @@ async def run_async(trace: Trace, fake: FakeRupt, base_url: str) -> None:
         )
 
         try:
-            await rupt.verify_challenge(ids["passed"], user_id=USER_ID, email=EMAIL)
+            await rupt.verify_challenge(ids["passed"], action="login", user_id=USER_ID, email=EMAIL)
             trace.expect(False, "a replay must be refused")
         except ChallengeAlreadyUsedError:
             trace.expect(True, "success URL replayed: refused (409, already consumed)")
 
         try:
-            await rupt.verify_challenge(ids["unfinished"], user_id=USER_ID, email=EMAIL)
+            await rupt.verify_challenge(
+                ids["unfinished"], action="login", user_id=USER_ID, email=EMAIL
+            )
             trace.expect(False, "an unfinished challenge must not pass")
         except ChallengeNotCompletedError as err:
             trace.expect(
@@ -168,7 +176,7 @@ async def run_async(trace: Trace, fake: FakeRupt, base_url: str) -> None:
 
         fake.inject(Fault(status=503, times=1))
         before = len(fake.requests)
-        await rupt.verify_challenge(ids["flaky"], user_id=USER_ID, email=EMAIL)
+        await rupt.verify_challenge(ids["flaky"], action="login", user_id=USER_ID, email=EMAIL)
         attempts = len(fake.requests) - before
         trace.expect(
             attempts == 2, f"Rupt answered 503, retried: verified after {attempts} attempts"

@@ -2,7 +2,7 @@
 
     from rupt_api import RuptAPI
 
-    rupt = RuptAPI(os.environ["RUPT_SECRET"])
+    rupt = RuptAPI()  # the secret from the RUPT_SECRET environment variable
     evaluation = rupt.consume_evaluation(evaluation_id)
     if evaluation.verdict == "deny":
         ...

@@ -14,7 +14,6 @@ from . import _operations as ops
 from ._base import BaseClient, expect_http_client
 from ._call import Call, DeadlinePassed
 from ._config import (
-    DEFAULT_DOMAIN,
     DEFAULT_MAX_RETRY_DELAY,
     DEFAULT_RETRIES,
     DEFAULT_TIMEOUT,
@@ -98,8 +97,8 @@ class AsyncRuptAPI(BaseClient):
 
     Create one per process (for aiohttp, in a `cleanup_ctx`) and share it between tasks.
 
-        rupt = AsyncRuptAPI(os.environ["RUPT_SECRET"])
-        evaluation = await rupt.consume_evaluation(evaluation_id)
+        async with AsyncRuptAPI() as rupt:  # the secret from RUPT_SECRET
+            evaluation = await rupt.consume_evaluation(evaluation_id)
 
     Takes the same arguments as `RuptAPI`; `http_client` is then an `httpx.AsyncClient`.
     Cancelling the task that awaits a call cancels its request.
@@ -107,9 +106,9 @@ class AsyncRuptAPI(BaseClient):
 
     def __init__(
         self,
-        secret: str,
+        secret: str | None = None,
         *,
-        domain: str = DEFAULT_DOMAIN,
+        domain: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         retries: int = DEFAULT_RETRIES,
         max_retry_delay: float = DEFAULT_MAX_RETRY_DELAY,
@@ -168,28 +167,28 @@ class AsyncRuptAPI(BaseClient):
         self,
         evaluation_id: str,
         *,
-        action: str | None = None,
+        action: str,
         user_id: str | None = None,
         email: str | None = None,
         phone: str | None = None,
         metadata: dict[str, Any] | None = None,
+        evaluation_metadata: dict[str, Any] | None = None,
     ) -> Evaluation:
-        """Step 4 of Rupt's challenge flow in one call: consume, then check, then return.
+        """Step 4 of Rupt's challenge flow in one call; see `RuptAPI.verify_challenge`.
 
-        Consumes the evaluation (single use) and returns it only if its challenge is `completed`
-        and it matches every expectation given (None skips a check): `action`, `user_id` (the
-        app's id, `evaluation.user.id`), `email` (compared without case), `phone`, and each key of
-        `metadata` (against `evaluation.metadata`). Otherwise raises, all `RuptVerificationError`:
-
-        - `ChallengeAlreadyUsedError`: consumed before (409), a replayed success URL;
-        - `ChallengeNotCompletedError`: no completed challenge; send the user to `err.redirect`;
-        - `ChallengeMismatchError`: `err.field` differs (values are never echoed).
-
-        Other failures raise as in `consume_evaluation`; after a timeout, `err.continuation`
-        resolves to the verified evaluation or fails with one of the errors above.
+        `action` and at least one of `user_id`, `email`, `phone` are required; `metadata` is
+        compared with `evaluation.user.metadata`, `evaluation_metadata` with the evaluation's own.
+        Raises `ChallengeAlreadyUsedError`, `ChallengeNotCompletedError` or
+        `ChallengeMismatchError` (all `RuptVerificationError`) when the action must not be
+        honoured; after a timeout, `await err.continuation` gives the verified evaluation.
         """
         expected = Expected.create(
-            action=action, user_id=user_id, email=email, phone=phone, metadata=metadata
+            action=action,
+            user_id=user_id,
+            email=email,
+            phone=phone,
+            metadata=metadata,
+            evaluation_metadata=evaluation_metadata,
         )
         try:
             consumed: Evaluation | RuptApiError = await self.consume_evaluation(evaluation_id)

@@ -19,7 +19,7 @@ class BaseClient:
         self,
         secret: object,
         *,
-        domain: str,
+        domain: str | None,
         timeout: float,
         retries: int,
         max_retry_delay: float,

@@ -12,7 +12,6 @@ from . import _operations as ops
 from ._base import BaseClient, expect_http_client
 from ._call import Call, DeadlinePassed
 from ._config import (
-    DEFAULT_DOMAIN,
     DEFAULT_MAX_RETRY_DELAY,
     DEFAULT_RETRIES,
     DEFAULT_TIMEOUT,
@@ -31,15 +30,18 @@ class RuptAPI(BaseClient):
     Create one per process and share it: it is safe to use from many threads at once, and keeps
     working in a child process after `os.fork()`.
 
-        rupt = RuptAPI(os.environ["RUPT_SECRET"])
+        rupt = RuptAPI()  # the secret from the RUPT_SECRET environment variable
         evaluation = rupt.consume_evaluation(evaluation_id)
 
     Args:
-        secret: the project secret from Rupt's dashboard. Keep it on the server.
-        domain: the API host (`https://` is added), or a full `http://` / `https://` base URL.
-        timeout: seconds before a call gives up, across all its attempts and backoff sleeps.
+        secret: the project secret from Rupt's dashboard (default: the `RUPT_SECRET` environment
+            variable). Keep it on the server.
+        domain: the API host (`https://` is added), or a full `http://` / `https://` base URL
+            (default: the `RUPT_DOMAIN` environment variable, else `api.rupt.dev`).
+        timeout: seconds (not milliseconds: at most 300) before a call gives up, across all its
+            attempts and backoff sleeps.
         retries: how many times a network error or a 5xx answer is retried.
-        max_retry_delay: the longest wait between two attempts, in seconds.
+        max_retry_delay: the longest wait between two attempts, in seconds (at most 300).
         http_client: an `httpx.Client` to send requests with (its transport, pool, proxies and
             event hooks are used; URLs, authentication and timeouts still come from the SDK).
             The SDK does not close a client it was given.
@@ -47,9 +49,9 @@ class RuptAPI(BaseClient):
 
     def __init__(
         self,
-        secret: str,
+        secret: str | None = None,
         *,
-        domain: str = DEFAULT_DOMAIN,
+        domain: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         retries: int = DEFAULT_RETRIES,
         max_retry_delay: float = DEFAULT_MAX_RETRY_DELAY,
@@ -107,28 +109,41 @@ class RuptAPI(BaseClient):
         self,
         evaluation_id: str,
         *,
-        action: str | None = None,
+        action: str,
         user_id: str | None = None,
         email: str | None = None,
         phone: str | None = None,
         metadata: dict[str, Any] | None = None,
+        evaluation_metadata: dict[str, Any] | None = None,
     ) -> Evaluation:
         """Step 4 of Rupt's challenge flow in one call: consume, then check, then return.
 
         Consumes the evaluation (single use) and returns it only if its challenge is `completed`
-        and it matches every expectation given (None skips a check): `action`, `user_id` (the
-        app's id, `evaluation.user.id`), `email` (compared without case), `phone`, and each key of
-        `metadata` (against `evaluation.metadata`). Otherwise raises, all `RuptVerificationError`:
+        and it is about what you expected, the checks of Rupt's guide:
+
+        - `action` (required): `evaluation.action`, such as "login" or "signup";
+        - the identity, at least one of `user_id` (your id, `evaluation.user.id`), `email`
+          (compared without case) and `phone`; a signup without a user id passes the email;
+        - `metadata`: each key given must equal `evaluation.user.metadata[key]`;
+        - `evaluation_metadata`: each key given must equal the evaluation's own `metadata[key]`.
+
+        Otherwise raises, all `RuptVerificationError`:
 
         - `ChallengeAlreadyUsedError`: consumed before (409), a replayed success URL;
         - `ChallengeNotCompletedError`: no completed challenge; send the user to `err.redirect`;
         - `ChallengeMismatchError`: `err.field` differs (values are never echoed).
 
-        Other failures raise as in `consume_evaluation`; after a timeout, `err.continuation`
-        resolves to the verified evaluation or fails with one of the errors above.
+        Missing or empty expectations raise `TypeError`/`ValueError` before anything is sent. Other
+        failures raise as in `consume_evaluation`; after a timeout, `err.continuation` resolves to
+        the verified evaluation or fails with one of the errors above.
         """
         expected = Expected.create(
-            action=action, user_id=user_id, email=email, phone=phone, metadata=metadata
+            action=action,
+            user_id=user_id,
+            email=email,
+            phone=phone,
+            metadata=metadata,
+            evaluation_metadata=evaluation_metadata,
         )
         try:
             consumed: Evaluation | RuptApiError = self.consume_evaluation(evaluation_id)

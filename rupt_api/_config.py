@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import platform
 
 import attrs
@@ -13,6 +14,12 @@ DEFAULT_DOMAIN = "api.rupt.dev"
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_RETRIES = 3
 DEFAULT_MAX_RETRY_DELAY = 5.0
+# The most `timeout` and `max_retry_delay` accept: both are seconds, and a value above this is far
+# more likely milliseconds (the Node SDK's unit) than a wish to wait more than five minutes.
+MAX_SECONDS = 300.0
+
+SECRET_VARIABLE = "RUPT_SECRET"  # noqa: S105 - the variable's name, not a secret
+DOMAIN_VARIABLE = "RUPT_DOMAIN"
 
 USER_AGENT = f"rupt-api-python/{__version__}"
 
@@ -37,7 +44,41 @@ def _seconds(name: str, value: object, *, allow_zero: bool) -> float:
     seconds = float(value)
     if not math.isfinite(seconds) or seconds < 0 or (seconds == 0 and not allow_zero):
         raise ValueError(f"{name} must be a finite number of seconds above 0, not {value!r}")
+    if seconds > MAX_SECONDS:
+        raise ValueError(
+            f"{name} is in seconds, not milliseconds: {value!r} would be {seconds / 60:.0f} minutes"
+            f" (at most {MAX_SECONDS:g}; for 10 seconds pass {name}=10)"
+        )
     return seconds
+
+
+def resolve_secret(secret: object) -> object:
+    """The `secret` argument, or the RUPT_SECRET environment variable when it is None."""
+    if secret is not None:
+        return secret
+    secret = os.environ.get(SECRET_VARIABLE, "")
+    if not secret.strip():
+        state = "is empty" if SECRET_VARIABLE in os.environ else "is not set"
+        raise ValueError(
+            f"no secret: pass it (RuptAPI(secret)) or set the {SECRET_VARIABLE} environment"
+            f" variable ({SECRET_VARIABLE} {state})"
+        )
+    return secret
+
+
+def resolve_domain(domain: str | None) -> str:
+    """The base URL for the `domain` argument, or RUPT_DOMAIN, or Rupt's API host."""
+    if domain is not None:
+        return base_url_for(domain)
+    from_environment = os.environ.get(DOMAIN_VARIABLE, "").strip()
+    if not from_environment:
+        return base_url_for(DEFAULT_DOMAIN)
+    try:
+        return base_url_for(from_environment)
+    except ValueError as exc:
+        raise ValueError(
+            f"the {DOMAIN_VARIABLE} environment variable is not usable: {exc}"
+        ) from None
 
 
 def _count(name: str, value: object) -> int:
@@ -65,11 +106,12 @@ class Options:
         cls,
         secret: object,
         *,
-        domain: str,
+        domain: str | None,
         timeout: float,
         retries: int,
         max_retry_delay: float,
     ) -> Options:
+        secret = resolve_secret(secret)
         if not isinstance(secret, str):
             raise TypeError(f"secret must be a str, not {type(secret).__name__}")
         if not secret.strip():
@@ -77,7 +119,7 @@ class Options:
         if any(ch in secret for ch in "\r\n\0"):
             raise ValueError("secret must not contain line breaks or NUL characters")
         return cls(
-            base_url=base_url_for(domain),
+            base_url=resolve_domain(domain),
             timeout=_seconds("timeout", timeout, allow_zero=False),
             retries=_count("retries", retries),
             max_retry_delay=_seconds("max_retry_delay", max_retry_delay, allow_zero=True),

@@ -76,8 +76,9 @@ class ChallengeNotCompletedError(RuptVerificationError):
 class ChallengeMismatchError(RuptVerificationError):
     """The evaluation is not about what the app expected: block the action.
 
-    `field` names what differs (`action`, `user_id`, `email`, `phone` or `metadata['key']`); the
-    values are never echoed, in the message or anywhere else.
+    `field` names what differs (`user_id`, `email`, `phone`, `action`, `metadata['key']` for the
+    user's metadata or `evaluation_metadata['key']` for the evaluation's); the values are never
+    echoed, in the message or anywhere else.
     """
 
     def __init__(self, message: str, *, evaluation: Evaluation, field: str) -> None:
@@ -91,15 +92,66 @@ def _email_key(value: object) -> object:
     return value.strip().casefold() if isinstance(value, str) else value
 
 
+def _same_json(expected: object, actual: object) -> bool:
+    """JSON equality: `True` is not `1` (Python says it is), and `3` is `3.0` (JSON says so)."""
+    if isinstance(expected, bool) or isinstance(actual, bool):
+        return type(expected) is type(actual) and expected == actual
+    if isinstance(expected, int | float) and isinstance(actual, int | float):
+        return expected == actual
+    if isinstance(expected, Mapping):
+        return (
+            isinstance(actual, Mapping)
+            and expected.keys() == actual.keys()
+            and all(_same_json(value, actual[key]) for key, value in expected.items())
+        )
+    if isinstance(expected, list | tuple):
+        return (
+            isinstance(actual, list | tuple)
+            and len(expected) == len(actual)
+            and all(_same_json(e, a) for e, a in zip(expected, actual, strict=True))
+        )
+    return type(expected) is type(actual) and expected == actual
+
+
+def _metadata_mismatch(name: str, expected: dict[str, Any] | None, actual: object) -> str | None:
+    """The first expected key whose value differs (or is missing), as `name['key']`."""
+    if expected is None:
+        return None
+    actual = actual if isinstance(actual, Mapping) else {}
+    for key, value in expected.items():
+        if key not in actual or not _same_json(value, actual[key]):
+            return f"{name}[{key!r}]"
+    return None
+
+
+def _text(name: str, value: object) -> str:
+    text = check_text(name, value)
+    if not text.strip():
+        raise ValueError(f"{name} must not be empty")
+    return text
+
+
+def _identity(name: str, value: object) -> str | None:
+    # An empty identity (a Django user without an email, say) can only ever mismatch: refusing it
+    # before the consume keeps the evaluation usable.
+    return None if value is None else _text(name, value)
+
+
 @attrs.frozen
 class Expected:
-    """What the caller expects the evaluation to be about; None means "do not check"."""
+    """What the caller expects the evaluation to be about: the guide's step 4 checks.
 
-    action: str | None = None
+    `action` and at least one identity are always checked; None skips the others.
+    """
+
+    action: str
     user_id: str | None = None
     email: str | None = None
     phone: str | None = None
+    # Compared with `evaluation.user.metadata`, as the guide does.
     metadata: dict[str, Any] | None = None
+    # Compared with the evaluation's own `metadata`.
+    evaluation_metadata: dict[str, Any] | None = None
 
     @classmethod
     def create(
@@ -110,14 +162,29 @@ class Expected:
         email: object,
         phone: object,
         metadata: object,
+        evaluation_metadata: object = None,
     ) -> Expected:
         """Check the caller's expectations before anything is consumed."""
+        checked_action = _text("action", action)
+        identities = {
+            "user_id": _identity("user_id", user_id),
+            "email": _identity("email", email),
+            "phone": _identity("phone", phone),
+        }
+        if all(value is None for value in identities.values()):
+            raise ValueError(
+                "verify_challenge needs the identity you expect: pass user_id, email or phone"
+                " (at least one; a signup without a user id passes the email)"
+            )
         return cls(
-            action=None if action is None else check_text("action", action),
-            user_id=None if user_id is None else check_text("user_id", user_id),
-            email=None if email is None else check_text("email", email),
-            phone=None if phone is None else check_text("phone", phone),
+            action=checked_action,
             metadata=None if metadata is None else check_metadata("metadata", metadata),
+            evaluation_metadata=(
+                None
+                if evaluation_metadata is None
+                else check_metadata("evaluation_metadata", evaluation_metadata)
+            ),
+            **identities,
         )
 
     def settle(self, consumed: Evaluation | RuptApiError) -> Evaluation:
@@ -165,9 +232,8 @@ class Expected:
         return evaluation
 
     def _mismatch(self, evaluation: Evaluation) -> str | None:
+        # The guide's order: identity, action, metadata. The first difference is reported.
         user = evaluation.user
-        if self.action is not None and evaluation.action != self.action:
-            return "action"
         if self.user_id is not None and (user is None or user.id != self.user_id):
             return "user_id"
         if self.email is not None and (
@@ -176,12 +242,13 @@ class Expected:
             return "email"
         if self.phone is not None and (user is None or user.phone != self.phone):
             return "phone"
-        if self.metadata is not None:
-            actual = evaluation.metadata if isinstance(evaluation.metadata, Mapping) else {}
-            for key, value in self.metadata.items():
-                if key not in actual or actual[key] != value:
-                    return f"metadata[{key!r}]"
-        return None
+        if evaluation.action != self.action:
+            return "action"
+        return _metadata_mismatch(
+            "metadata", self.metadata, None if user is None else user.metadata
+        ) or _metadata_mismatch(
+            "evaluation_metadata", self.evaluation_metadata, evaluation.metadata
+        )
 
 
 def already_used(error: RuptApiError) -> ChallengeAlreadyUsedError:

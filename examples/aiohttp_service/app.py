@@ -319,13 +319,16 @@ def _read_body(body: object) -> tuple[str, str | None, str | None]:
     evaluation_id = body.get("evaluation_id")
     if not isinstance(evaluation_id, str) or not evaluation_id.strip():
         raise _BadRequest("evaluation_id is required")
-    optional: list[str | None] = []
+    identity: list[str | None] = []
     for name in ("email", "user_id"):
         value = body.get(name)
         if value is not None and not isinstance(value, str):
             raise _BadRequest(f"{name} must be a string")
-        optional.append(value)
-    return evaluation_id, optional[0], optional[1]
+        identity.append(value or None)
+    if identity == [None, None]:
+        # verify_challenge checks the identity, as Rupt's guide does: one of them is required.
+        raise _BadRequest("email or user_id is required")
+    return evaluation_id, identity[0], identity[1]
 
 
 def _answer(status: int, body: dict[str, Any], **headers: str) -> web.Response:
@@ -344,7 +347,10 @@ def _unavailable(retry_after: float | None) -> web.Response:
 
 
 async def verify_challenge(request: web.Request) -> web.Response:
-    """`POST /verify-challenge` `{"evaluation_id": ..., "email"?: ..., "user_id"?: ...}`."""
+    """`POST /verify-challenge` `{"evaluation_id": ..., "email"?: ..., "user_id"?: ...}`.
+
+    At least one of `email` and `user_id` is required: the evaluation must be about that user.
+    """
     try:
         evaluation_id, email, user_id = _read_body(await request.json())
     except ValueError:  # not JSON, or not UTF-8

@@ -122,6 +122,7 @@ class FakeRupt:
         email: str | None = None,
         phone: str | None = None,
         metadata: Any = None,
+        user_metadata: Any = None,
         redirect: str | None = None,
         reasons: Sequence[str] | None = None,
         risks: Sequence[Mapping[str, Any]] | None = None,
@@ -135,7 +136,7 @@ class FakeRupt:
         - `redirect`: defaults to `https://challenge.rupt.dev/?challenge=<challenge id>` when there
           is a challenge whose status is not `completed`; otherwise absent.
         - `user_id`, `email`, `phone`: the embedded user (`rupt_id` is generated, the same for every
-          object of one `user_id`).
+          object of one `user_id`); `user_metadata` is its `metadata`, `metadata` the evaluation's.
         - `reasons`: defaults to `["new_fingerprint", "new_ip"]` with a challenge or a verdict
           other than `allow`, else `["known_device"]`.
         - `risks`: Risk objects as dicts, for example
@@ -147,6 +148,8 @@ class FakeRupt:
         """
         moment = now()
         user = self._user(user_id, email, phone)
+        if user_metadata is not None:
+            user.metadata = copy.deepcopy(user_metadata)
         evaluation_id = id if id is not None else new_id()
         if reasons is None:
             needs_proof = challenge_status is not None or verdict != "allow"

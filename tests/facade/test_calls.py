@@ -257,7 +257,7 @@ def test_options_are_validated(cls: type) -> None:
     with pytest.raises(ValueError, match="secret"):
         cls("")
     with pytest.raises(TypeError, match="secret"):
-        cls(None)
+        cls(42)
     with pytest.raises(ValueError, match="timeout"):
         cls(SECRET, timeout=0)
     with pytest.raises(TypeError, match="retries"):

@@ -64,7 +64,7 @@ ENDPOINTS = {
     "get_challenge": ("/v3/challenges/{}", {}),
     "get_user_devices": ("/v3/user/{}/devices", {}),
     "update_user": ("/v3/user/{}/update", {"email": "u@example.com"}),
-    "verify_challenge": ("/v3/evaluations/{}/consume", {"action": "login"}),
+    "verify_challenge": ("/v3/evaluations/{}/consume", {"action": "login", "user_id": "u1"}),
 }
 UNRESERVED = re.compile(r"(?:[A-Za-z0-9\-._~]|%[0-9A-F]{2})+")
 
@@ -303,7 +303,12 @@ def test_metadata_that_is_not_json_is_a_type_error_naming_the_key(
             "groups[0]",
         ),
         ("update_user", ("u1",), {"groups": [Group(id="g", metadata=metadata)]}, "groups[0]"),
-        ("verify_challenge", ("e1",), {"metadata": metadata}, "metadata"),
+        (
+            "verify_challenge",
+            ("e1",),
+            {"action": "login", "email": "e@example.com", "metadata": metadata},
+            "metadata",
+        ),
     ]
     for method, args, kwargs, where in attempts:
         with pytest.raises(TypeError) as caught:

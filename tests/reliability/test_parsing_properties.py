@@ -548,7 +548,7 @@ def test_deeply_nested_and_huge_bodies_are_response_errors(server: Server) -> No
 def test_verify_challenge_with_a_non_string_email_is_a_mismatch(server: Server, email: Any) -> None:
     """Regression: this used to raise AttributeError from `.strip()` (fixed in b8f6ca9)."""
     body = BASES["verify_challenge"] | {"user": {"id": "u1", "email": email}}
-    outcome = server.call(body, "verify_challenge", "e1", email="a@b.c")
+    outcome = server.call(body, "verify_challenge", "e1", action="login", email="a@b.c")
     assert isinstance(outcome, ChallengeMismatchError), outcome
     assert outcome.field == "email"
 

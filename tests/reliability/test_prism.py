@@ -334,7 +334,7 @@ def test_generated_responses_parse_and_keep_every_key(
 @pytest.mark.parametrize("surface", SURFACES)
 def test_verify_challenge_on_generated_evaluations(prism: dict[str, str], surface: str) -> None:
     """Random challenge statuses: verified or refused with a verification error, never a crash."""
-    calls = [("verify_challenge", (EVALUATION_ID,), {"action": "login"})] * 20
+    calls = [("verify_challenge", (EVALUATION_ID,), {"action": "login", "user_id": USER})] * 20
     outcomes, exchanges = run_calls(surface, prism["dynamic"], calls)
     assert [e.status for e in exchanges] == [200] * 20
     assert all(isinstance(o, Evaluation | RuptVerificationError) for o in outcomes), outcomes

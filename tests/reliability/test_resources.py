@@ -332,7 +332,7 @@ fake = FakeRupt()
 SECRET = fake.secret
 with fake.serve() as url:
     eid = fake.add_evaluation()["id"]
-    completed = fake.add_evaluation(challenge_status="completed")["id"]
+    completed = fake.add_evaluation(challenge_status="completed", user_id="u1")["id"]
 
     with RuptAPI(SECRET, domain=url, timeout=10) as client:
         fast = client.with_options(timeout=0.1)
@@ -360,7 +360,8 @@ with fake.serve() as url:
         async with AsyncRuptAPI(SECRET, domain=url, timeout=10) as client:
             fast = client.with_options(timeout=0.1)
             assert (await client.get_evaluation(eid)).id == eid
-            assert (await client.verify_challenge(completed)).id == completed
+            verified = await client.verify_challenge(completed, action="login", user_id="u1")
+            assert verified.id == completed
             fake.inject(Fault(delay=0.5))
             try:
                 await fast.get_evaluation(eid)

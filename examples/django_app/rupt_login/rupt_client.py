@@ -2,7 +2,7 @@
 
     from rupt_login.rupt_client import get_rupt
 
-    evaluation = get_rupt().verify_challenge(evaluation_id, action="login")
+    evaluation = get_rupt().verify_challenge(evaluation_id, action="login", email=email)
 
 `RuptAPI` is thread-safe and keeps a connection pool, so a process needs exactly one: building it
 per request would open a new connection (and TLS handshake) to Rupt every time. It is configured

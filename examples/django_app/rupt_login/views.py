@@ -5,11 +5,11 @@ URL of the challenge config); that page posts the evaluation id to `POST /verify
 calls `verify_challenge` on the process-wide `RuptAPI` (consume: single use; challenge completed;
 action and identifiers as expected) and only then honours the login.
 
-Request: a JSON object `{"evaluation_id": "...", "email": "...", "user_id": "..."}` (`email` and
-`user_id` optional: each one given is checked against the evaluation), or the same fields as form
-data. JSON is read whatever the Content-Type says, so the guide's `fetch` (text/plain) works as is.
-In a real login the expected user comes from your own state (the pending login in the session),
-not from the request.
+Request: a JSON object `{"evaluation_id": "...", "email": "...", "user_id": "..."}` (at least one
+of `email` and `user_id`: each one given is checked against the evaluation), or the same fields as
+form data. JSON is read whatever the Content-Type says, so the guide's `fetch` (text/plain) works
+as is. In a real login the expected user comes from your own state (the pending login in the
+session), not from the request.
 
 Answers are JSON `{"status": <word>, "error": <text>, ...}`; they never hold the secret, an
 exception's text, or the values compared by a mismatch:
@@ -141,7 +141,11 @@ def _read_request(request: HttpRequest) -> tuple[str, str | None, str | None]:
     evaluation_id = _text(data, "evaluation_id")
     if evaluation_id is None:
         raise _BadRequest("evaluation_id is required.")
-    return evaluation_id, _text(data, "email"), _text(data, "user_id")
+    email, user_id = _text(data, "email"), _text(data, "user_id")
+    if email is None and user_id is None:
+        # verify_challenge checks the identity, as Rupt's guide does: one of them is required.
+        raise _BadRequest("email or user_id is required.")
+    return evaluation_id, email, user_id
 
 
 def _text(data: dict[str, Any], name: str) -> str | None:

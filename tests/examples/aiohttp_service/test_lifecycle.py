@@ -50,10 +50,15 @@ async def test_one_client_for_every_request_closed_on_shutdown(
     assert client.app[RUPT] is rupt
 
     evaluations = [fake.add_evaluation(**PASSED)["id"] for _ in range(12)]
-    first = await client.post("/verify-challenge", json={"evaluation_id": evaluations[0]})
+    first = await client.post(
+        "/verify-challenge", json={"evaluation_id": evaluations[0], "user_id": "user_1"}
+    )
     assert first.status == 200
     responses = await asyncio.gather(
-        *(client.post("/verify-challenge", json={"evaluation_id": e}) for e in evaluations[1:])
+        *(
+            client.post("/verify-challenge", json={"evaluation_id": e, "user_id": "user_1"})
+            for e in evaluations[1:]
+        )
     )
     assert [r.status for r in responses] == [200] * 11
     assert len(spy.made) == 1  # not one per request
@@ -73,7 +78,9 @@ async def test_an_injected_http_client_is_left_to_its_owner(
 ) -> None:
     client = await aiohttp_client(create_app(secret=SECRET, http_client=http, environ={}))
     evaluation = fake.add_evaluation(**PASSED)
-    response = await client.post("/verify-challenge", json={"evaluation_id": evaluation["id"]})
+    response = await client.post(
+        "/verify-challenge", json={"evaluation_id": evaluation["id"], "user_id": "user_1"}
+    )
     assert response.status == 200
     await client.close()
     assert [rupt.closes for rupt in spy.made] == [1]
@@ -88,7 +95,9 @@ async def test_configured_from_the_environment(
     rupt = client.app[RUPT]
     assert (rupt.base_url, rupt.timeout) == (base_url, 2.5)
     evaluation = fake.add_evaluation(**PASSED)
-    response = await client.post("/verify-challenge", json={"evaluation_id": evaluation["id"]})
+    response = await client.post(
+        "/verify-challenge", json={"evaluation_id": evaluation["id"], "user_id": "user_1"}
+    )
     assert response.status == 200
     assert fake.requests[-1].authorized
 

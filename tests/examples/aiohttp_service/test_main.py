@@ -24,7 +24,7 @@ def free_port() -> int:
 
 
 def test_the_module_serves_until_sigterm(fake: FakeRupt, base_url: str) -> None:
-    evaluation = fake.add_evaluation(challenge_status="completed", action="login")
+    evaluation = fake.add_evaluation(challenge_status="completed", action="login", user_id="user_1")
     port = free_port()
     env = {**os.environ, "RUPT_SECRET": SECRET, "RUPT_DOMAIN": base_url, "RUPT_TIMEOUT": "5"}
     env.pop("RUPT_LOG", None)
@@ -39,7 +39,7 @@ def test_the_module_serves_until_sigterm(fake: FakeRupt, base_url: str) -> None:
     )
     try:
         url = f"http://127.0.0.1:{port}/verify-challenge"
-        body = {"evaluation_id": evaluation["id"]}
+        body = {"evaluation_id": evaluation["id"], "user_id": "user_1"}
         with httpx.Client(timeout=5) as http:
             deadline = time.monotonic() + 20
             while True:

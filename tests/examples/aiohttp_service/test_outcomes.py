@@ -45,7 +45,7 @@ async def test_without_identifiers_only_the_challenge_and_action_are_checked(
     client: AppClient, fake: FakeRupt
 ) -> None:
     evaluation = fake.add_evaluation(**PASSED)
-    status, body, _ = await post(client, {"evaluation_id": evaluation["id"]})
+    status, body, _ = await post(client, {"evaluation_id": evaluation["id"], "user_id": "user_1"})
     assert (status, body["status"]) == (200, "verified")
 
 
@@ -76,7 +76,7 @@ async def test_an_evaluation_without_a_challenge_is_403_without_a_redirect(
     client: AppClient, fake: FakeRupt
 ) -> None:
     evaluation = fake.add_evaluation(action="login", **USER)
-    status, body, _ = await post(client, {"evaluation_id": evaluation["id"]})
+    status, body, _ = await post(client, {"evaluation_id": evaluation["id"], "user_id": "user_1"})
     assert (status, body) == (403, {"status": "challenge_required", "redirect": None})
 
 
@@ -122,9 +122,9 @@ async def test_a_mismatch_is_403_and_echoes_nothing(
         ({"evaluation_id": 42}, "evaluation_id is required"),
         ({"evaluation_id": "abc", "email": 7}, "email must be a string"),
         ({"evaluation_id": "abc", "user_id": ["x"]}, "user_id must be a string"),
-        ({"evaluation_id": ".."}, "evaluation_id is not valid"),
-        ({"evaluation_id": "a\nb"}, "evaluation_id is not valid"),
-        ({"evaluation_id": "x" * 2000}, "evaluation_id is not valid"),
+        ({"evaluation_id": "..", "user_id": "user_1"}, "evaluation_id is not valid"),
+        ({"evaluation_id": "a\nb", "user_id": "user_1"}, "evaluation_id is not valid"),
+        ({"evaluation_id": "x" * 2000, "user_id": "user_1"}, "evaluation_id is not valid"),
     ],
 )
 async def test_a_bad_body_is_400_and_nothing_is_consumed(
@@ -136,7 +136,9 @@ async def test_a_bad_body_is_400_and_nothing_is_consumed(
 
 
 async def test_an_unknown_evaluation_is_404(client: AppClient, fake: FakeRupt) -> None:
-    status, body, _ = await post(client, {"evaluation_id": "649873be6e8b6f9b33722a0c"})
+    status, body, _ = await post(
+        client, {"evaluation_id": "649873be6e8b6f9b33722a0c", "user_id": "user_1"}
+    )
     assert (status, body) == (404, {"status": "not_found", "error": "evaluation not found"})
     assert len(consumes(fake)) == 1  # 404 is not retried
 
@@ -181,7 +183,9 @@ async def test_a_wrong_secret_is_the_services_fault_502(
     wrong = "sk_live_wrong_secret_0000_DO_NOT_LEAK"
     client = await served(secret=wrong)
     evaluation = fake.add_evaluation(**PASSED)
-    response = await client.post("/verify-challenge", json={"evaluation_id": evaluation["id"]})
+    response = await client.post(
+        "/verify-challenge", json={"evaluation_id": evaluation["id"], "user_id": "user_1"}
+    )
     text = await response.text()
     assert response.status == 502
     assert await response.json() == {"status": "error", "error": "Could not verify the challenge."}
@@ -202,8 +206,8 @@ async def test_the_secret_never_appears_in_a_response_or_a_log(
         {"evaluation_id": passed["id"], **USER},  # replay
         {"evaluation_id": pending["id"]},
         {"evaluation_id": passed["id"], "email": "x@example.com"},
-        {"evaluation_id": "unknown"},
-        {"evaluation_id": ".."},
+        {"evaluation_id": "unknown", "user_id": "user_1"},
+        {"evaluation_id": "..", "user_id": "user_1"},
         b"nope",
     ]
     fake.inject(Fault(status=503, times=4, path="unknown"))

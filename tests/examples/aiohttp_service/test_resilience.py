@@ -96,12 +96,14 @@ async def test_a_continuation_that_ends_already_used_is_recorded_as_ambiguous(
 ) -> None:
     client = await served(timeout=0.1)
     continuations = client.app[CONTINUATIONS]
-    evaluation = fake.add_evaluation(**PASSED)
+    evaluation = fake.add_evaluation(**PASSED, user_id="user_1")
     # Both the first attempt and the continuation's are slow: the first, handled late, consumes;
     # the continuation's then gets 409, and nobody knows whether the challenge was completed.
     fake.inject(Fault(delay=0.3, times=2, path=evaluation["id"]))
 
-    response = await client.post("/verify-challenge", json={"evaluation_id": evaluation["id"]})
+    response = await client.post(
+        "/verify-challenge", json={"evaluation_id": evaluation["id"], "user_id": "user_1"}
+    )
     assert response.status == 503
     assert continuations.pending == 1
 
@@ -109,7 +111,9 @@ async def test_a_continuation_that_ends_already_used_is_recorded_as_ambiguous(
     assert list(continuations.settled) == [
         Settled(evaluation["id"], "already_used", ambiguous=True)
     ]
-    response = await client.post("/verify-challenge", json={"evaluation_id": evaluation["id"]})
+    response = await client.post(
+        "/verify-challenge", json={"evaluation_id": evaluation["id"], "user_id": "user_1"}
+    )
     assert (response.status, (await response.json())["status"]) == (409, "already_used")
 
 
@@ -123,11 +127,15 @@ async def test_a_late_failure_is_recorded_not_remembered(
     )
     fake.inject(Fault(delay=0.3, drop=True, path=evaluation["id"]))  # the first attempt is lost
 
-    response = await client.post("/verify-challenge", json={"evaluation_id": evaluation["id"]})
+    response = await client.post(
+        "/verify-challenge", json={"evaluation_id": evaluation["id"], "user_id": "user_1"}
+    )
     assert response.status == 503
     await asyncio.wait_for(continuations.drain(), 5)
     assert list(continuations.settled) == [Settled(evaluation["id"], "not_completed")]
-    response = await client.post("/verify-challenge", json={"evaluation_id": evaluation["id"]})
+    response = await client.post(
+        "/verify-challenge", json={"evaluation_id": evaluation["id"], "user_id": "user_1"}
+    )
     assert (response.status, (await response.json())["status"]) == (409, "already_used")
 
 
@@ -136,9 +144,11 @@ async def test_shutdown_waits_for_continuations_within_the_grace(
 ) -> None:
     client = await served(timeout=0.1, continuation_grace=5.0)
     continuations = client.app[CONTINUATIONS]
-    evaluation = fake.add_evaluation(**PASSED)
+    evaluation = fake.add_evaluation(**PASSED, user_id="user_1")
     fake.inject(Fault(delay=0.3, times=2, path=evaluation["id"]))
-    response = await client.post("/verify-challenge", json={"evaluation_id": evaluation["id"]})
+    response = await client.post(
+        "/verify-challenge", json={"evaluation_id": evaluation["id"], "user_id": "user_1"}
+    )
     assert response.status == 503
     assert continuations.pending == 1
 
@@ -153,9 +163,11 @@ async def test_shutdown_cancels_continuations_past_the_grace(
 ) -> None:
     client = await served(timeout=0.1, continuation_grace=0.05)
     continuations = client.app[CONTINUATIONS]
-    evaluation = fake.add_evaluation(**PASSED)
+    evaluation = fake.add_evaluation(**PASSED, user_id="user_1")
     fake.inject(Fault(delay=30, times=2, path=evaluation["id"]))  # Rupt hangs
-    response = await client.post("/verify-challenge", json={"evaluation_id": evaluation["id"]})
+    response = await client.post(
+        "/verify-challenge", json={"evaluation_id": evaluation["id"], "user_id": "user_1"}
+    )
     assert response.status == 503
 
     started = time.monotonic()

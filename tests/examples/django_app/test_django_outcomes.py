@@ -22,6 +22,9 @@ SESSION_KEY = "rupt_verified_login"
 
 
 def body_for(evaluation: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    """The request for `evaluation`; the expected identity is user_1's id unless given."""
+    if "email" not in fields and "user_id" not in fields:
+        fields["user_id"] = "user_1"
     return {"evaluation_id": evaluation["id"], **fields}
 
 
@@ -62,7 +65,7 @@ def test_the_guides_fetch_sending_json_as_text_plain_works(client: Client, fake:
     evaluation = fake.add_evaluation(**passed())
     response = post(
         client,
-        f'{{"evaluation_id": "{evaluation["id"]}"}}',
+        f'{{"evaluation_id": "{evaluation["id"]}", "email": "ada@example.com"}}',
         content_type="text/plain;charset=UTF-8",
     )
     assert response.status_code == 200
@@ -81,9 +84,16 @@ def test_form_data_is_read_too(client: Client, fake: FakeRupt, content_type: str
     assert response.json()["status"] == "verified"
 
 
-def test_empty_optional_fields_are_not_checked(client: Client, fake: FakeRupt) -> None:
+def test_an_empty_field_is_not_checked_but_one_identity_is_required(
+    client: Client, fake: FakeRupt
+) -> None:
     evaluation = fake.add_evaluation(**passed())
     fields = body_for(evaluation, email="", user_id="")
+    response = post(client, urlencode(fields), content_type=FORM)
+    assert response.status_code == 400
+    assert response.json()["error"] == "email or user_id is required."
+    assert fake.requests == []
+    fields = body_for(evaluation, email="", user_id="user_1")
     response = post(client, urlencode(fields), content_type=FORM)
     assert response.status_code == 200
 
@@ -112,9 +122,9 @@ INVALID_ID = "evaluation_id is not a valid evaluation id."
         ('{"evaluation_id": ["e1"]}', JSON, "evaluation_id must be a string."),
         ('{"evaluation_id": "e1", "email": 5}', JSON, "email must be a string."),
         ('{"evaluation_id": "e1", "user_id": {}}', JSON, "user_id must be a string."),
-        ('{"evaluation_id": ".."}', JSON, INVALID_ID),
-        ('{"evaluation_id": "a\\nb"}', JSON, INVALID_ID),
-        ('{"evaluation_id": "' + "e" * 5000 + '"}', JSON, INVALID_ID),
+        ('{"evaluation_id": "..", "user_id": "user_1"}', JSON, INVALID_ID),
+        ('{"evaluation_id": "a\\nb", "user_id": "user_1"}', JSON, INVALID_ID),
+        ('{"evaluation_id": "' + "e" * 5000 + '", "user_id": "u"}', JSON, INVALID_ID),
     ],
 )
 def test_a_bad_request_is_400_and_nothing_is_sent(
@@ -249,7 +259,7 @@ def test_a_mismatch_is_403_and_echoes_nothing(
 
 
 def test_an_unknown_evaluation_is_404(client: Client, fake: FakeRupt) -> None:
-    response = post(client, {"evaluation_id": "0123456789abcdef01234567"})
+    response = post(client, {"evaluation_id": "0123456789abcdef01234567", "user_id": "user_1"})
     assert response.status_code == 404
     assert response.json() == {
         "status": "unknown_evaluation",
@@ -285,7 +295,11 @@ def test_a_2xx_that_is_not_an_evaluation_is_502(client: Client, fake: FakeRupt) 
 
 def test_the_secret_is_sent_to_rupt_but_never_answered(client: Client, fake: FakeRupt) -> None:
     evaluation = fake.add_evaluation(**passed(challenge_status="code_sent"))
-    for body in ({"evaluation_id": evaluation["id"]}, {"evaluation_id": SECRET}, {}):
+    for body in (
+        {"evaluation_id": evaluation["id"], "user_id": "user_1"},
+        {"evaluation_id": SECRET},
+        {},
+    ):
         response = post(client, body)  # post() asserts the secret is in no body or header
         assert response.status_code in (400, 403, 404)
     assert all(request.authorized for request in fake.requests)
@@ -297,7 +311,7 @@ def test_the_secret_is_sent_to_rupt_but_never_answered(client: Client, fake: Fak
 def test_csrf_protection_stays_on_and_the_success_page_provides_the_token(fake: FakeRupt) -> None:
     evaluation = fake.add_evaluation(**passed())
     browser = Client(enforce_csrf_checks=True)
-    refused = post(browser, {"evaluation_id": evaluation["id"]})
+    refused = post(browser, {"evaluation_id": evaluation["id"], "user_id": "user_1"})
     assert refused.status_code == 403
     assert b"CSRF" in refused.content
     assert fake.requests == []
@@ -307,7 +321,9 @@ def test_csrf_protection_stays_on_and_the_success_page_provides_the_token(fake: 
     assert b'fetch("/verify-challenge"' in page.content
     assert b'"X-CSRFToken"' in page.content
     token = browser.cookies["csrftoken"].value
-    accepted = post(browser, {"evaluation_id": evaluation["id"]}, HTTP_X_CSRFTOKEN=token)
+    accepted = post(
+        browser, {"evaluation_id": evaluation["id"], "user_id": "user_1"}, HTTP_X_CSRFTOKEN=token
+    )
     assert accepted.status_code == 200
     assert accepted.json()["status"] == "verified"
 
@@ -319,7 +335,7 @@ def test_a_browser_form_with_the_csrf_token_is_redirected_to_the_challenge(
     browser = Client(enforce_csrf_checks=True)
     browser.get("/verified")
     token = browser.cookies["csrftoken"].value
-    fields = {"evaluation_id": evaluation["id"], "csrfmiddlewaretoken": token}
+    fields = {"evaluation_id": evaluation["id"], "user_id": "user_1", "csrfmiddlewaretoken": token}
     response = post(browser, urlencode(fields), content_type=FORM, HTTP_ACCEPT="text/html")
     assert response.status_code == 303
     assert response["Location"] == evaluation["redirect"]

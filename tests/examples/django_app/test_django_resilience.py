@@ -35,7 +35,7 @@ def assert_unavailable(response: Any, retry_after: int) -> None:
 def test_a_503_is_retried_then_served(client: Client, fake: FakeRupt) -> None:
     evaluation = fake.add_evaluation(**passed())
     fake.inject(Fault(status=503, times=2, path="/consume"))
-    response = post(client, {"evaluation_id": evaluation["id"]})
+    response = post(client, {"evaluation_id": evaluation["id"], "user_id": "user_1"})
     assert response.status_code == 200
     assert response.json()["status"] == "verified"
     assert consumes(fake) == [evaluation["id"]] * 3
@@ -48,9 +48,11 @@ def test_rupt_still_503_after_the_retries_is_503_then_a_retry_is_served(
 ) -> None:
     evaluation = fake.add_evaluation(**passed())
     fake.inject(Fault(status=503, times=4, path="/consume"))  # the call and its 3 retries
-    assert_unavailable(post(client, {"evaluation_id": evaluation["id"]}), retry_after=2)
+    assert_unavailable(
+        post(client, {"evaluation_id": evaluation["id"], "user_id": "user_1"}), retry_after=2
+    )
     assert SESSION_KEY not in client.session
-    again = post(client, {"evaluation_id": evaluation["id"]})
+    again = post(client, {"evaluation_id": evaluation["id"], "user_id": "user_1"})
     assert again.status_code == 200
     assert consumes(fake) == [evaluation["id"]] * 5
 
@@ -71,7 +73,9 @@ def test_rupts_retry_after_becomes_the_hint(
     evaluation = fake.add_evaluation(**passed())
     headers = None if retry_after is None else {"Retry-After": retry_after}
     fake.inject(Fault(status=status, times=10, headers=headers, path="/consume"))
-    assert_unavailable(post(client, {"evaluation_id": evaluation["id"]}), retry_after=expected)
+    assert_unavailable(
+        post(client, {"evaluation_id": evaluation["id"], "user_id": "user_1"}), retry_after=expected
+    )
     assert len(consumes(fake)) == attempts
 
 
@@ -79,8 +83,10 @@ def test_rupts_retry_after_becomes_the_hint(
 def test_no_answer_at_all_is_503_and_the_retry_is_served(client: Client, fake: FakeRupt) -> None:
     evaluation = fake.add_evaluation(**passed())
     fake.inject(Fault(drop=True, times=4, path="/consume"))
-    assert_unavailable(post(client, {"evaluation_id": evaluation["id"]}), retry_after=2)
-    assert post(client, {"evaluation_id": evaluation["id"]}).status_code == 200
+    assert_unavailable(
+        post(client, {"evaluation_id": evaluation["id"], "user_id": "user_1"}), retry_after=2
+    )
+    assert post(client, {"evaluation_id": evaluation["id"], "user_id": "user_1"}).status_code == 200
 
 
 # -- over loopback, the SDK's own pool and deadline ------------------------------------------------
@@ -121,7 +127,7 @@ def test_a_retry_while_the_timed_out_call_still_runs_is_503_again(
 ) -> None:
     settings.RUPT_TIMEOUT = "0.3"
     evaluation = fake.add_evaluation(**passed())
-    body = {"evaluation_id": evaluation["id"]}
+    body = {"evaluation_id": evaluation["id"], "user_id": "user_1"}
     # Both the consume and the SDK's background resend are answered after 1 s: the first one
     # consumes, so the resend ends in a 409 whose earlier attempt is unknown.
     fake.inject(Fault(delay=1, times=2, path="/consume"))
@@ -144,8 +150,8 @@ def test_a_retry_with_other_expectations_does_not_take_the_outcome(
     settings.RUPT_TIMEOUT = "0.3"
     evaluation = fake.add_evaluation(**passed())
     fake.inject(Fault(delay=3, path="/consume"))
-    assert post(client, {"evaluation_id": evaluation["id"]}).status_code == 503
+    assert post(client, {"evaluation_id": evaluation["id"], "user_id": "user_1"}).status_code == 503
     time.sleep(0.3)  # the SDK's background resend consumes the evaluation meanwhile
     other = post(Client(), {"evaluation_id": evaluation["id"], "user_id": "user_2"})
     assert other.status_code == 409  # called Rupt itself: consumed by the first call
-    assert post(client, {"evaluation_id": evaluation["id"]}).status_code == 200
+    assert post(client, {"evaluation_id": evaluation["id"], "user_id": "user_1"}).status_code == 200

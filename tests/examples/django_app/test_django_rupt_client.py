@@ -43,11 +43,17 @@ def test_one_client_serves_every_request(
     evaluations = [fake.add_evaluation(**passed()) for _ in range(6)]
     assert built == []  # lazy: nothing is built before the first request
     for evaluation in evaluations[:3]:
-        assert post(client, {"evaluation_id": evaluation["id"]}).status_code == 200
+        assert (
+            post(client, {"evaluation_id": evaluation["id"], "user_id": "user_1"}).status_code
+            == 200
+        )
     with ThreadPoolExecutor(3) as pool:
         statuses = list(
             pool.map(
-                lambda e: post(Client(), {"evaluation_id": e["id"]}).status_code, evaluations[3:]
+                lambda e: (
+                    post(Client(), {"evaluation_id": e["id"], "user_id": "user_1"}).status_code
+                ),
+                evaluations[3:],
             )
         )
     assert statuses == [200, 200, 200]
@@ -96,7 +102,7 @@ def test_the_environment_is_the_fallback(
         monkeypatch.setenv("RUPT_SECRET", SECRET)
         monkeypatch.setenv("RUPT_DOMAIN", base_url)
         monkeypatch.setenv("RUPT_TIMEOUT", "4")
-        response = post(client, {"evaluation_id": evaluation["id"]})
+        response = post(client, {"evaluation_id": evaluation["id"], "user_id": "user_1"})
     assert response.status_code == 200
     assert fake.requests[0].authorized
 
@@ -110,7 +116,7 @@ def test_the_settings_win_over_the_environment(
     with fake.serve() as base_url:
         settings.RUPT_SECRET = SECRET
         settings.RUPT_DOMAIN = base_url
-        response = post(client, {"evaluation_id": evaluation["id"]})
+        response = post(client, {"evaluation_id": evaluation["id"], "user_id": "user_1"})
     assert response.status_code == 200
 
 
