@@ -1,10 +1,12 @@
-"""Section 3: how long `import rupt_api` takes next to `import httpx`, in fresh interpreters.
+"""Section 3: import time and cold start, `rupt_api` next to `httpx`, in fresh interpreters.
 
-Each run starts a new interpreter for `pass`, `import httpx` and `import rupt_api` (and each
-import followed by creating a client), interleaved; a program's time is its run minus the bare
-interpreter's in the same round. Then one
-interpreter per run imports httpx and, step by step, what rupt_api adds to it, timing each step:
-that says where the difference goes.
+Each run starts a new interpreter for `pass`, `import httpx` and `import rupt_api`, each import
+followed by creating a client, and the cold start: import, create a client and make the first
+call to the loopback server (`bench.server`), the answer parsed (`json.loads` for httpx, the
+generated models for rupt_api, which load with that first call). Interleaved; a program's time
+is its run minus the bare interpreter's in the same round. Then one interpreter per run imports
+httpx and, step by step, what rupt_api adds to it, timing each step: that says where the
+difference goes.
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
+from typing import Any
 
-from .server import ROOT
+from .payload import EVALUATION_ID, EVALUATION_PATH, SECRET
+from .server import ROOT, running_server
 from .sizes import Sizes
-from .timing import interleave, median, paired_ratio
+from .timing import interleave, ratio_spread, spread
 
 PROGRAMS = {
     "bare": "pass",
@@ -25,6 +29,16 @@ PROGRAMS = {
     # Ready to send: httpx builds its transport (and imports httpcore) only when a client is made.
     "httpx_client": "import httpx; httpx.Client()",
     "rupt_api_client": "import rupt_api; rupt_api.RuptAPI('secret')",
+    # Cold start, ready to serve: argv holds the base URL, secret, path and evaluation id.
+    "httpx_first_call": (
+        "import json, sys, httpx; base, secret, path, _ = sys.argv[1:];"
+        " json.loads(httpx.Client().get(base + path,"
+        " headers={'Authorization': 'Bearer ' + secret}).content)"
+    ),
+    "rupt_api_first_call": (
+        "import sys, rupt_api; base, secret, _, evaluation_id = sys.argv[1:];"
+        " rupt_api.RuptAPI(secret, domain=base).get_evaluation(evaluation_id)"
+    ),
 }
 # What `import rupt_api` adds on top of `import httpx`, one step at a time, in this order: each
 # step's cost is what it adds to everything imported before it. asyncio (AsyncRuptAPI), tenacity
@@ -58,9 +72,9 @@ print(" ".join(f"{(b - a) * 1000:.3f}" for a, b in zip(marks, marks[1:])))
 """
 
 
-def _run_ms(program: str) -> float:
+def _run_ms(program: str, args: list[str]) -> float:
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-c", program], cwd=ROOT, check=True)
+    subprocess.run([sys.executable, "-c", program, *args], cwd=ROOT, check=True)
     return (time.perf_counter() - started) * 1000
 
 
@@ -76,14 +90,19 @@ def _steps_ms() -> list[float]:
     return [float(value) for value in done.stdout.split()]
 
 
-def run(sizes: Sizes) -> dict[str, float | dict[str, float]]:
-    """Section 3: medians of interpreter runs, net of a bare start, and the ratio."""
-    for program in PROGRAMS.values():
-        _run_ms(program)  # compile bytecode and warm the page cache first
-    samples = interleave(
-        {name: (lambda program=program: _run_ms(program)) for name, program in PROGRAMS.items()},
-        sizes.import_runs,
-    )
+def run(sizes: Sizes) -> dict[str, Any]:
+    """Section 3: spreads of interpreter runs, net of a bare start, and the ratios."""
+    with running_server() as port:
+        args = [f"http://127.0.0.1:{port}", SECRET, EVALUATION_PATH, EVALUATION_ID]
+        for program in PROGRAMS.values():
+            _run_ms(program, args)  # compile bytecode and warm the page cache first
+        samples = interleave(
+            {
+                name: (lambda program=program: _run_ms(program, args))
+                for name, program in PROGRAMS.items()
+            },
+            sizes.import_runs,
+        )
     net = {
         name: [run - bare for run, bare in zip(samples[name], samples["bare"], strict=True)]
         for name in PROGRAMS
@@ -94,12 +113,10 @@ def run(sizes: Sizes) -> dict[str, float | dict[str, float]]:
         for name, value in zip(STEPS, _steps_ms(), strict=True):
             steps[name].append(value)
     return {
-        "bare_ms": median(samples["bare"]),
-        "httpx_ms": median(net["httpx"]),
-        "rupt_api_ms": median(net["rupt_api"]),
-        "ratio": paired_ratio(net["rupt_api"], net["httpx"]),
-        "httpx_client_ms": median(net["httpx_client"]),
-        "rupt_api_client_ms": median(net["rupt_api_client"]),
-        "client_ratio": paired_ratio(net["rupt_api_client"], net["httpx_client"]),
-        "steps_ms": {name: median(values) for name, values in steps.items()},
+        "bare_ms": spread(samples["bare"]),
+        **{f"{name}_ms": spread(values) for name, values in net.items()},
+        "ratio": ratio_spread(net["rupt_api"], net["httpx"]),
+        "client_ratio": ratio_spread(net["rupt_api_client"], net["httpx_client"]),
+        "first_call_ratio": ratio_spread(net["rupt_api_first_call"], net["httpx_first_call"]),
+        "steps_ms": {name: spread(values) for name, values in steps.items()},
     }

@@ -7,9 +7,13 @@ import os
 import platform
 from typing import Any
 
+import aiohttp
 import httpx
+import urllib3
 
 import rupt_api
+
+from .payload import EVALUATION_JSON
 
 
 def cpu_model() -> str:
@@ -34,13 +38,18 @@ def describe() -> dict[str, Any]:
         "implementation": platform.python_implementation(),
         "platform": platform.platform(),
         "httpx": httpx.__version__,
+        "aiohttp": aiohttp.__version__,
+        "urllib3": urllib3.__version__,
         "rupt_api": rupt_api.__version__,
+        "payload_bytes": len(EVALUATION_JSON),
     }
 
 
 def summary(info: dict[str, Any]) -> str:
-    """One line: CPU, cores, Python, httpx."""
+    """One line: CPU, cores, Python, the clients' versions, the payload's size."""
     return (
         f"{info['cpu']}, {info['nproc']} cores, {info['implementation']} {info['python']},"
-        f" httpx {info['httpx']}, rupt-api {info['rupt_api']}, {info['when']}"
+        f" httpx {info['httpx']}, aiohttp {info['aiohttp']}, urllib3 {info['urllib3']},"
+        f" rupt-api {info['rupt_api']}, {info['when']}; payload: the documented evaluation,"
+        f" every field filled, {info['payload_bytes']:,} bytes of JSON"
     )

@@ -32,10 +32,10 @@ from .sizes import Sizes
 from .timing import (
     interleave,
     interleave_async,
-    median,
-    paired_ratio,
     per_call_us,
     per_call_us_async,
+    ratio_spread,
+    spread,
 )
 
 URL = MOCK_BASE_URL + EVALUATION_PATH
@@ -45,8 +45,8 @@ def _noop() -> None:
     return None
 
 
-def measure_sync(sizes: Sizes) -> dict[str, float]:
-    """Median µs per call of each sync contender, and the SDK's and generated client's ratios."""
+def measure_sync(sizes: Sizes) -> dict[str, dict[str, float]]:
+    """µs per call of each sync contender, and the SDK's and generated client's ratios."""
     raw = httpx.Client(transport=mock_transport())
     generated = AuthenticatedClient(
         base_url=MOCK_BASE_URL, token=SECRET, httpx_args={"transport": mock_transport()}
@@ -81,18 +81,10 @@ def measure_sync(sizes: Sizes) -> dict[str, float]:
         worker.shutdown()
         raw.close()
         sdk.close()
-    return {
-        "raw_httpx_us": median(samples["raw"]),
-        "generated_us": median(samples["generated"]),
-        "sdk_us": median(samples["sdk"]),
-        "thread_hop_us": median(samples["hop"]),
-        "generated_ratio": paired_ratio(samples["generated"], samples["raw"]),
-        "sdk_ratio": paired_ratio(samples["sdk"], samples["raw"]),
-        "thread_hop_ratio": paired_ratio(samples["hop"], samples["raw"]),
-    }
+    return _summary(samples)
 
 
-async def _measure_async(sizes: Sizes) -> dict[str, float]:
+async def _measure_async(sizes: Sizes) -> dict[str, dict[str, float]]:
     raw = httpx.AsyncClient(transport=mock_transport())
     generated = AuthenticatedClient(
         base_url=MOCK_BASE_URL, token=SECRET, httpx_args={"transport": mock_transport()}
@@ -123,20 +115,25 @@ async def _measure_async(sizes: Sizes) -> dict[str, float]:
         await raw.aclose()
         await sdk.aclose()
         await generated.get_async_httpx_client().aclose()
-    return {
-        "raw_httpx_us": median(samples["raw"]),
-        "generated_us": median(samples["generated"]),
-        "sdk_us": median(samples["sdk"]),
-        "generated_ratio": paired_ratio(samples["generated"], samples["raw"]),
-        "sdk_ratio": paired_ratio(samples["sdk"], samples["raw"]),
-    }
+    return _summary(samples)
 
 
-def measure_async(sizes: Sizes) -> dict[str, float]:
-    """Median µs per call of each async contender, and the ratios to raw async httpx."""
+def _summary(samples: dict[str, list[float]]) -> dict[str, dict[str, float]]:
+    """Each contender's µs per call and its ratio to raw httpx, as spreads over rounds."""
+    summary = {}
+    for name, values in samples.items():
+        label = "raw_httpx" if name == "raw" else "thread_hop" if name == "hop" else name
+        summary[f"{label}_us"] = spread(values)
+        if name != "raw":
+            summary[f"{label}_ratio"] = ratio_spread(values, samples["raw"])
+    return summary
+
+
+def measure_async(sizes: Sizes) -> dict[str, dict[str, float]]:
+    """µs per call of each async contender, and the ratios to raw async httpx."""
     return asyncio.run(_measure_async(sizes))
 
 
-def run(sizes: Sizes) -> dict[str, dict[str, float]]:
+def run(sizes: Sizes) -> dict[str, dict[str, dict[str, float]]]:
     """Section 1: sync and async per-call costs."""
     return {"sync": measure_sync(sizes), "async": measure_async(sizes)}

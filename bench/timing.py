@@ -81,4 +81,19 @@ def percentile(values: Sequence[float], fraction: float) -> float:
 
 def paired_ratio(numerators: Sequence[float], denominators: Sequence[float]) -> float:
     """The median over rounds of numerator / denominator, pairing samples of the same round."""
-    return median([n / d for n, d in zip(numerators, denominators, strict=True)])
+    return median(ratios(numerators, denominators))
+
+
+def ratios(numerators: Sequence[float], denominators: Sequence[float]) -> list[float]:
+    """numerator / denominator for each round, pairing samples of the same round."""
+    return [n / d for n, d in zip(numerators, denominators, strict=True)]
+
+
+def spread(values: Sequence[float]) -> dict[str, float]:
+    """The median of `values` with the lowest and highest beside it: what every figure reports."""
+    return {"median": median(values), "min": float(min(values)), "max": float(max(values))}
+
+
+def ratio_spread(numerators: Sequence[float], denominators: Sequence[float]) -> dict[str, float]:
+    """`spread` of the per-round ratios; its median is `paired_ratio`."""
+    return spread(ratios(numerators, denominators))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -10,34 +11,50 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 SECTIONS = {"mock", "loopback", "imports", "resources", "options"}
-# Figures every smoke run must report as positive numbers, by section.
-POSITIVE = {
+ASYNC_NAMES = ("httpx", "aiohttp", "sdk")
+# Figures every smoke run must report as positive numbers, by section. A timing is a spread:
+# its median, min and max are all checked.
+POSITIVE: dict[str, list[tuple[str, ...]]] = {
     "mock": [
-        ("sync", "raw_httpx_us"),
-        ("sync", "generated_us"),
-        ("sync", "sdk_us"),
-        ("sync", "thread_hop_us"),
-        ("sync", "sdk_ratio"),
-        ("async", "raw_httpx_us"),
-        ("async", "sdk_us"),
-        ("async", "sdk_ratio"),
-    ],
-    "loopback": [
-        (surface, part, figure)
-        for surface in ("sync", "async")
-        for part, figures in (
-            ("latency", ("raw_p50_us", "raw_p99_us", "sdk_p50_us", "sdk_p99_us", "ratio")),
-            ("throughput", ("raw_per_s", "sdk_per_s", "ratio")),
+        (surface, figure)
+        for surface, figures in (
+            ("sync", ("raw_httpx_us", "generated_us", "sdk_us", "thread_hop_us", "sdk_ratio")),
+            ("async", ("raw_httpx_us", "generated_us", "sdk_us", "sdk_ratio")),
         )
         for figure in figures
     ],
+    "loopback": [
+        *(
+            (surface, "latency", name, "p50_us")
+            for surface, names in (("sync", ("httpx", "urllib3", "sdk")), ("async", ASYNC_NAMES))
+            for name in names
+        ),
+        *(
+            (surface, "throughput", name, figure)
+            for surface, names in (("sync", ("httpx", "urllib3", "sdk")), ("async", ASYNC_NAMES))
+            for name in names
+            for figure in ("per_s", "cpu_us")
+        ),
+        ("sync", "latency", "ratios", "sdk/httpx"),
+        ("sync", "latency", "ratios", "sdk/urllib3"),
+        ("sync", "throughput", "ratios", "sdk/httpx", "cpu"),
+        ("async", "latency", "ratios", "sdk/httpx"),
+        ("async", "latency", "ratios", "sdk/aiohttp"),
+        ("async", "throughput", "ratios", "sdk/httpx", "per_s"),
+    ],
     "imports": [
-        ("bare_ms",),
-        ("httpx_ms",),
-        ("rupt_api_ms",),
-        ("ratio",),
-        ("rupt_api_client_ms",),
-        ("httpx_client_ms",),
+        (name,)
+        for name in (
+            "bare_ms",
+            "httpx_ms",
+            "rupt_api_ms",
+            "ratio",
+            "rupt_api_client_ms",
+            "httpx_client_ms",
+            "rupt_api_first_call_ms",
+            "httpx_first_call_ms",
+            "first_call_ratio",
+        )
     ],
     "resources": [
         *(
@@ -81,11 +98,22 @@ def test_smoke_run_reports_every_section(tmp_path: Path) -> None:
     for name, paths in POSITIVE.items():
         for path in paths:
             value = _figure(results["sections"][name], path)
-            assert isinstance(value, int | float), (name, path, value)
-            assert value > 0, (name, path, value)
+            values = (
+                [value[k] for k in ("median", "min", "max")] if isinstance(value, dict) else [value]
+            )
+            for number in values:
+                assert isinstance(number, int | float), (name, path, value)
+                assert number > 0, (name, path, value)
+            if isinstance(value, dict):
+                assert value["min"] <= value["median"] <= value["max"], (name, path, value)
     assert results["budgets"], "no budget was checked"
     assert all(isinstance(budget["passed"], bool) for budget in results["budgets"])
-    # Every budget row is in the printed table, with its verdict.
+    # Every budget row is in the printed table, with its verdict, and the raw references too.
     assert done.stdout.count("| PASS |") + done.stdout.count("| **FAIL** |") == len(
         results["budgets"]
     )
+    for surface, reference in (("sync", "raw urllib3"), ("async", "raw aiohttp")):
+        row = f"Reference: loopback latency p50, concurrency 1, {surface}: {reference} / raw httpx"
+        assert row in done.stdout
+    # Every timing in the table has its spread beside it: "median (min-max)".
+    assert len(re.findall(r"\(\d[\d,.]*-\d[\d,.]*\)", done.stdout)) >= 40
