@@ -123,25 +123,25 @@ class AsyncRuptAPI(BaseClient):
 
     async def get_evaluation(self, evaluation_id: str) -> Evaluation:
         """Read an evaluation (without consuming it)."""
-        spec = ops.get_evaluation_request(evaluation_id)
+        spec = ops.GET_EVALUATION.request(evaluation_id)
         result: Evaluation = await self._call(ops.GET_EVALUATION, spec)
         return result
 
     async def consume_evaluation(self, evaluation_id: str) -> Evaluation:
         """Read and claim an evaluation in one single-use step; a second consume raises a 409."""
-        spec = ops.consume_evaluation_request(evaluation_id)
+        spec = ops.CONSUME_EVALUATION.request(evaluation_id)
         result: Evaluation = await self._call(ops.CONSUME_EVALUATION, spec)
         return result
 
     async def get_challenge(self, challenge_id: str) -> Challenge:
         """Read a challenge's details."""
-        spec = ops.get_challenge_request(challenge_id)
+        spec = ops.GET_CHALLENGE.request(challenge_id)
         result: Challenge = await self._call(ops.GET_CHALLENGE, spec)
         return result
 
     async def get_user_devices(self, user: str) -> list[Device]:
         """List the devices Rupt has seen `user` (your app's id for the user) on."""
-        spec = ops.get_user_devices_request(user)
+        spec = ops.GET_USER_DEVICES.request(user)
         result: list[Device] = await self._call(ops.GET_USER_DEVICES, spec)
         return result
 
@@ -158,7 +158,7 @@ class AsyncRuptAPI(BaseClient):
 
         `groups` is a list of `rupt_api.models.Group` or of dicts with at least an `id`.
         """
-        spec = ops.update_user_request(
+        spec = ops.UPDATE_USER.request(
             user, email=email, phone=phone, metadata=metadata, groups=groups
         )
         await self._call(ops.UPDATE_USER, spec)

@@ -67,24 +67,24 @@ class RuptAPI(BaseClient):
     def get_evaluation(self, evaluation_id: str) -> Evaluation:
         """Read an evaluation (without consuming it)."""
         result: Evaluation = self._call(
-            ops.GET_EVALUATION, ops.get_evaluation_request(evaluation_id)
+            ops.GET_EVALUATION, ops.GET_EVALUATION.request(evaluation_id)
         )
         return result
 
     def consume_evaluation(self, evaluation_id: str) -> Evaluation:
         """Read and claim an evaluation in one single-use step; a second consume raises a 409."""
-        spec = ops.consume_evaluation_request(evaluation_id)
+        spec = ops.CONSUME_EVALUATION.request(evaluation_id)
         result: Evaluation = self._call(ops.CONSUME_EVALUATION, spec)
         return result
 
     def get_challenge(self, challenge_id: str) -> Challenge:
         """Read a challenge's details."""
-        result: Challenge = self._call(ops.GET_CHALLENGE, ops.get_challenge_request(challenge_id))
+        result: Challenge = self._call(ops.GET_CHALLENGE, ops.GET_CHALLENGE.request(challenge_id))
         return result
 
     def get_user_devices(self, user: str) -> list[Device]:
         """List the devices Rupt has seen `user` (your app's id for the user) on."""
-        result: list[Device] = self._call(ops.GET_USER_DEVICES, ops.get_user_devices_request(user))
+        result: list[Device] = self._call(ops.GET_USER_DEVICES, ops.GET_USER_DEVICES.request(user))
         return result
 
     def update_user(
@@ -100,7 +100,7 @@ class RuptAPI(BaseClient):
 
         `groups` is a list of `rupt_api.models.Group` or of dicts with at least an `id`.
         """
-        spec = ops.update_user_request(
+        spec = ops.UPDATE_USER.request(
             user, email=email, phone=phone, metadata=metadata, groups=groups
         )
         self._call(ops.UPDATE_USER, spec)

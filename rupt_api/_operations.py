@@ -1,7 +1,14 @@
-"""The five operations: input checks, the request each one sends, and how its answer parses.
+"""The registry of operations: one entry per operationId in openapi.yaml, used by everything.
 
-Paths, path encoding and bodies come from the generated client (`_generated/api/...`), so a
-change to openapi.yaml reaches the facade through `make generate`. Everything here runs before a
+Each `Operation` says what the facade sends (method, path, path parameters, JSON body) and how
+the answer parses (one model, a list of models, or no body). The facade's methods, the stand-in's
+routing (`rupt_api.testing`) and every test that walks the API read this table;
+tests/spec/test_operations.py checks it against openapi.yaml and names whatever is missing when
+the spec gains an operation (see CONTRIBUTING.md, "Add an endpoint").
+
+Requests are built here, from the registry, rather than through the generated modules' private
+`_get_kwargs`: bodies still come from the generated models (`to_dict()`), and the tests check
+that the requests built here are the ones the generated client sends. Everything runs before a
 request is built: bad input raises `TypeError`/`ValueError` and nothing is sent half-built.
 """
 
@@ -11,13 +18,14 @@ import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from functools import cache
-from types import SimpleNamespace
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import attrs
 
 if TYPE_CHECKING:
-    from ._generated.models import Device, Group
+    from ._generated.models import Group, UpdateUserBody
 
 # Rupt's ids are 24 hex digits and users' ids are the app's own; anything this long is a bug in
 # the caller, and refusing it keeps a 10 KB string out of URLs and logs.
@@ -26,70 +34,89 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @cache
-def generated() -> SimpleNamespace:
-    """The generated client's endpoint modules and models, imported with the first call.
+def models() -> ModuleType:
+    """The generated models, imported with the first call.
 
     Its attrs model classes take ~30 ms to import: loading them on first use rather than with
     `import rupt_api` keeps the import close to httpx's own (docs/performance.md).
     """
-    from ._generated import models  # noqa: PLC0415
-    from ._generated.api.challenges import get_challenge  # noqa: PLC0415
-    from ._generated.api.evaluations import consume_evaluation, get_evaluation  # noqa: PLC0415
-    from ._generated.api.users import get_user_devices, update_user  # noqa: PLC0415
+    from ._generated import models as generated_models  # noqa: PLC0415
 
-    return SimpleNamespace(
-        models=models,
-        get_evaluation=get_evaluation,
-        consume_evaluation=consume_evaluation,
-        get_challenge=get_challenge,
-        get_user_devices=get_user_devices,
-        update_user=update_user,
-    )
+    return generated_models
+
+
+# What the facade sends for one call: (method, path, JSON body or None).
+RequestSpec = tuple[str, str, bytes | None]
 
 
 @attrs.frozen
 class Operation:
-    """One API operation: its name (for messages and logs) and how its answer parses."""
+    """One operation of openapi.yaml, as the facade calls it.
 
-    name: str
-    parse: Callable[[Any], Any] | None  # None: the answer has no body (204)
-
-
-def _resource(model_name: str) -> Callable[[Any], Any]:
-    """A parser for one resource: a JSON object whose `id` is a non-empty string.
-
-    The generated models keep values as sent (leniency is the point), but an answer whose identity
-    is missing or not a string is not the resource asked for: that is refused, not returned.
+    - `name`: the facade method, the operationId in snake_case (`getUserDevices` ->
+      `get_user_devices`); also the name errors and logs use.
+    - `method`, `path`: as in the spec; `path` keeps its `{placeholders}`.
+    - `path_params`: (argument name, placeholder) for each path parameter, in the facade
+      method's positional order (`("evaluation_id", "id")`).
+    - `body`: the generated model of the JSON request body, or None; `build_body` makes it from
+      the facade method's keyword arguments (checking them first).
+    - `response`: the generated model of the 2xx answer, or None when it has no body (204);
+      `many` when the answer is a JSON array of them.
     """
 
-    def parse(data: Any) -> Any:
+    name: str
+    method: str
+    path: str
+    path_params: tuple[tuple[str, str], ...]
+    response: str | None
+    many: bool = False
+    body: str | None = None
+    build_body: Callable[..., Any] | None = None
+
+    def request(self, *args: object, **kwargs: object) -> RequestSpec:
+        """The request for one call: path parameters checked and percent-encoded, body built.
+
+        Path parameters are encoded as the generated client encodes them (every reserved
+        character, `/` included), so an id can never reach another endpoint.
+        """
+        if len(args) != len(self.path_params):
+            raise TypeError(f"{self.name} takes {len(self.path_params)} positional arguments")
+        values = {
+            placeholder: quote(check_id(name, value), safe="")
+            for (name, placeholder), value in zip(self.path_params, args, strict=True)
+        }
+        content = None
+        if self.build_body is not None:
+            body = self.build_body(**kwargs).to_dict()
+            content = json.dumps(body, separators=(",", ":")).encode()
+        elif kwargs:
+            raise TypeError(f"{self.name} takes no keyword arguments")
+        return self.method, self.path.format(**values), content
+
+    @property
+    def parse(self) -> Callable[[Any], Any] | None:
+        """How a 2xx answer's decoded JSON parses; None when the answer has no body (204)."""
+        return None if self.response is None else self._parse
+
+    def _parse(self, data: Any) -> Any:
+        """The parsed answer (`data` is its decoded JSON).
+
+        The generated models keep values as sent (leniency is the point), but an answer whose
+        identity is missing or not a string is not the resource asked for: that is refused.
+        """
+        if not self.many:
+            return self._resource(data)
+        if not isinstance(data, list):
+            raise TypeError(f"expected a JSON array, got {type(data).__name__}")
+        return [self._resource(item) for item in data]
+
+    def _resource(self, data: Any) -> Any:
         if not isinstance(data, dict):
             raise TypeError(f"expected a JSON object, got {type(data).__name__}")
-        resource = getattr(generated().models, model_name).from_dict(data)
+        resource = getattr(models(), str(self.response)).from_dict(data)
         if not isinstance(resource.id, str) or not resource.id:
             raise TypeError(f"'id' must be a non-empty string, not {type(resource.id).__name__}")
         return resource
-
-    return parse
-
-
-_parse_evaluation = _resource("Evaluation")
-_parse_device = _resource("Device")
-
-
-def _parse_devices(data: Any) -> list[Device]:
-    if not isinstance(data, list):
-        raise TypeError(f"expected a JSON array of devices, got {type(data).__name__}")
-    return [_parse_device(item) for item in data]
-
-
-GET_EVALUATION = Operation("get_evaluation", _parse_evaluation)
-# Consume is single-use on Rupt's side: re-sending it is safe (a second consume answers 409),
-# but a 409 after an attempt of unknown fate is ambiguous: `Call.unknown_fate` reports it.
-CONSUME_EVALUATION = Operation("consume_evaluation", _parse_evaluation)
-GET_CHALLENGE = Operation("get_challenge", _resource("Challenge"))
-GET_USER_DEVICES = Operation("get_user_devices", _parse_devices)
-UPDATE_USER = Operation("update_user", None)
 
 
 def check_id(name: str, value: object) -> str:
@@ -114,34 +141,6 @@ def check_id(name: str, value: object) -> str:
         except UnicodeEncodeError:
             raise ValueError(f"{name} is not valid text (it holds a lone surrogate)") from None
     return value
-
-
-# Each builder returns (method, path, JSON body or None) for one call.
-RequestSpec = tuple[str, str, bytes | None]
-
-
-def _spec(kwargs: dict[str, Any]) -> RequestSpec:
-    body = kwargs.get("json")
-    content = None if body is None else json.dumps(body, separators=(",", ":")).encode()
-    return kwargs["method"].upper(), kwargs["url"], content
-
-
-def get_evaluation_request(evaluation_id: object) -> RequestSpec:
-    return _spec(generated().get_evaluation._get_kwargs(check_id("evaluation_id", evaluation_id)))
-
-
-def consume_evaluation_request(evaluation_id: object) -> RequestSpec:
-    return _spec(
-        generated().consume_evaluation._get_kwargs(check_id("evaluation_id", evaluation_id))
-    )
-
-
-def get_challenge_request(challenge_id: object) -> RequestSpec:
-    return _spec(generated().get_challenge._get_kwargs(check_id("challenge_id", challenge_id)))
-
-
-def get_user_devices_request(user: object) -> RequestSpec:
-    return _spec(generated().get_user_devices._get_kwargs(check_id("user", user)))
 
 
 def check_json(name: str, value: object) -> None:
@@ -169,7 +168,7 @@ def check_text(name: str, value: object) -> str:
 
 def _to_group(index: int, group: object) -> Group:
     name = f"groups[{index}]"
-    group_model = generated().models.Group
+    group_model = models().Group
     if isinstance(group, group_model):
         group = group.to_dict()
     if not isinstance(group, Mapping):
@@ -186,27 +185,66 @@ def _to_group(index: int, group: object) -> Group:
     return result
 
 
-def update_user_request(
-    user: object,
+def update_user_body(
     *,
     email: object = None,
     phone: object = None,
     metadata: object = None,
     groups: object = None,
-) -> RequestSpec:
-    user = check_id("user", user)
+) -> UpdateUserBody:
+    """The body of `update_user`: only the fields given, each checked."""
     if email is None and phone is None and metadata is None and groups is None:
         raise ValueError("update_user needs at least one of email, phone, metadata or groups")
     group_list: list[Group] | None = None
     if groups is not None:
-        single = (str, bytes, Mapping, generated().models.Group)
+        single = (str, bytes, Mapping, models().Group)
         if isinstance(groups, single) or not isinstance(groups, Sequence):
             raise TypeError(f"groups must be a list of groups, not {type(groups).__name__}")
         group_list = [_to_group(i, g) for i, g in enumerate(groups)]
-    body = generated().models.UpdateUserBody(
+    body: UpdateUserBody = models().UpdateUserBody(
         email=None if email is None else check_text("email", email),
         phone=None if phone is None else check_text("phone", phone),
         metadata=None if metadata is None else check_metadata("metadata", metadata),
         groups=group_list,
     )
-    return _spec(generated().update_user._get_kwargs(user, body=body))
+    return body
+
+
+# -- the registry ----------------------------------------------------------------------------------
+
+_EVALUATION_ID = (("evaluation_id", "id"),)
+
+GET_EVALUATION = Operation(
+    "get_evaluation", "GET", "/v3/evaluations/{id}", _EVALUATION_ID, "Evaluation"
+)
+# Consume is single-use on Rupt's side: re-sending it is safe (a second consume answers 409),
+# but a 409 after an attempt of unknown fate is ambiguous: `Call.unknown_fate` reports it.
+CONSUME_EVALUATION = Operation(
+    "consume_evaluation", "POST", "/v3/evaluations/{id}/consume", _EVALUATION_ID, "Evaluation"
+)
+GET_CHALLENGE = Operation(
+    "get_challenge", "GET", "/v3/challenges/{id}", (("challenge_id", "id"),), "Challenge"
+)
+GET_USER_DEVICES = Operation(
+    "get_user_devices", "GET", "/v3/user/{user}/devices", (("user", "user"),), "Device", many=True
+)
+UPDATE_USER = Operation(
+    "update_user",
+    "POST",
+    "/v3/user/{user}/update",
+    (("user", "user"),),
+    None,
+    body="UpdateUserBody",
+    build_body=update_user_body,
+)
+
+OPERATIONS: dict[str, Operation] = {
+    operation.name: operation
+    for operation in (
+        GET_EVALUATION,
+        CONSUME_EVALUATION,
+        GET_CHALLENGE,
+        GET_USER_DEVICES,
+        UPDATE_USER,
+    )
+}

@@ -16,6 +16,8 @@ import weakref
 
 import httpx
 
+from ._internals import network_backend, set_network_backend
+
 # Shared by every client in the process; one slot per thread.
 _deadlines = threading.local()
 
@@ -40,12 +42,11 @@ def new_sync_client() -> httpx.Client:
     from ._deadline_backend import DeadlineBackend  # noqa: PLC0415 - httpcore loads with a pool
 
     transport = httpx.HTTPTransport(limits=DEFAULT_LIMITS)
-    # httpx exposes no way to pass a network backend; the pool it builds has the attribute, and
-    # httpx is pinned below 0.29 in pyproject.toml. Fall back to per-phase timeouts otherwise.
-    pool = getattr(transport, "_pool", None)
-    backend = getattr(pool, "_network_backend", None)
+    # httpx exposes no way to pass a network backend (a private name: see _internals.py).
+    # Fall back to per-phase timeouts when it is not there.
+    backend = network_backend(transport)
     if backend is not None:
-        pool._network_backend = DeadlineBackend(backend)  # type: ignore[union-attr]
+        set_network_backend(transport, DeadlineBackend(backend))
     return httpx.Client(transport=transport, follow_redirects=False)
 
 

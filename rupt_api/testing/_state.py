@@ -6,13 +6,14 @@ import copy
 import hmac
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 from urllib.parse import unquote
 
 import attrs
 
+from rupt_api._operations import OPERATIONS, Operation
 from rupt_api.models import (
     Challenge,
     Device,
@@ -352,31 +353,23 @@ class FakeRupt:
             return error_answer(
                 401, "unauthorized", "send the project secret as `Authorization: Bearer <secret>`"
             )
+        found = _route(method, target)
+        if found is None:
+            return error_answer(404, "not_found", f"no such endpoint: {method} {target}")
+        route, params = found
         with self._lock:
-            match (method, _segments(target)):
-                case ("GET", ["v3", "evaluations", evaluation_id]):
-                    answer = self._get_evaluation(evaluation_id)
-                case ("POST", ["v3", "evaluations", evaluation_id, "consume"]):
-                    answer = self._consume_evaluation(evaluation_id)
-                case ("GET", ["v3", "challenges", challenge_id]):
-                    answer = self._get_challenge(challenge_id)
-                case ("GET", ["v3", "user", user, "devices"]):
-                    devices = self._devices.get(user, {}).values()
-                    answer = json_answer(200, [payload(device) for device in devices])
-                case ("POST", ["v3", "user", user, "update"]):
-                    answer = self._update_user(user, body)
-                case _:
-                    answer = error_answer(404, "not_found", f"no such endpoint: {method} {target}")
-        return answer
+            return route.handle(self, params, body)
 
-    def _get_evaluation(self, evaluation_id: str) -> Answer:
-        evaluation = self._evaluations.get(evaluation_id)
+    # One handler per operation (see ROUTES): path parameters by argument name, and the body.
+
+    def _get_evaluation(self, params: Mapping[str, str], body: bytes) -> Answer:
+        evaluation = self._evaluations.get(params["evaluation_id"])
         if evaluation is None:
             return error_answer(404, "not_found", "evaluation not found")
         return json_answer(200, payload(evaluation))
 
-    def _consume_evaluation(self, evaluation_id: str) -> Answer:
-        evaluation = self._evaluations.get(evaluation_id)
+    def _consume_evaluation(self, params: Mapping[str, str], body: bytes) -> Answer:
+        evaluation = self._evaluations.get(params["evaluation_id"])
         if evaluation is None:
             return error_answer(404, "not_found", "evaluation not found")
         if evaluation.consumed:
@@ -387,13 +380,17 @@ class FakeRupt:
         evaluation.updated_at = moment
         return json_answer(200, payload(evaluation))
 
-    def _get_challenge(self, challenge_id: str) -> Answer:
-        challenge = self._challenges.get(challenge_id)
+    def _get_challenge(self, params: Mapping[str, str], body: bytes) -> Answer:
+        challenge = self._challenges.get(params["challenge_id"])
         if challenge is None:
             return error_answer(404, "not_found", "challenge not found")
         return json_answer(200, payload(challenge))
 
-    def _update_user(self, user: str, body: bytes) -> Answer:
+    def _get_user_devices(self, params: Mapping[str, str], body: bytes) -> Answer:
+        devices = self._devices.get(params["user"], {}).values()
+        return json_answer(200, [payload(device) for device in devices])
+
+    def _update_user(self, params: Mapping[str, str], body: bytes) -> Answer:
         data = parse_json(body)
         if not isinstance(data, dict):
             return error_answer(400, "bad_request", "the body must be a JSON object")
@@ -401,7 +398,7 @@ class FakeRupt:
             fields = UpdateUserBody.from_dict(data).to_dict()
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             return error_answer(400, "bad_request", f"invalid body: {exc!r}")
-        self._users.setdefault(user, {}).update(fields)
+        self._users.setdefault(params["user"], {}).update(fields)
         return Answer(204, {})
 
     # -- Building objects -----------------------------------------------------------------------
@@ -450,6 +447,79 @@ class FakeRupt:
 def _short(challenge: Challenge) -> EvaluationChallenge:
     """The challenge as an evaluation embeds it: `{id, status, type}`."""
     return EvaluationChallenge(id=challenge.id, status=challenge.status, type_=challenge.type_)
+
+
+# -- Routing: the registry of operations (rupt_api._operations) decides what is served -----------
+
+# The arguments of one call: positional and keyword, as the facade method takes them.
+CallArguments = tuple[tuple[Any, ...], dict[str, Any]]
+
+
+@attrs.frozen
+class Route:
+    """How the stand-in serves one operation of the registry.
+
+    - `handle`: the answer, given the path parameters (by the facade's argument names, each
+      percent-decoded once) and the request body; called with the fake's lock held.
+    - `example`: stores whatever one successful call needs and returns that call's arguments;
+      the tests that walk every operation call it, so a new operation is covered by adding it
+      here (tests/spec/test_operations.py says so when it is missing).
+    """
+
+    handle: Callable[[FakeRupt, Mapping[str, str], bytes], Answer]
+    example: Callable[[FakeRupt], CallArguments]
+
+
+def _evaluation_example(fake: FakeRupt) -> CallArguments:
+    evaluation = fake.add_evaluation(user_id="user_1", email="user@example.com")
+    return (evaluation["id"],), {}
+
+
+def _challenge_example(fake: FakeRupt) -> CallArguments:
+    evaluation = fake.add_evaluation(user_id="user_1", challenge_status="completed")
+    return (evaluation["challenge"]["id"],), {}
+
+
+def _devices_example(fake: FakeRupt) -> CallArguments:
+    fake.add_device("user_1")
+    return ("user_1",), {}
+
+
+ROUTES: dict[str, Route] = {
+    "get_evaluation": Route(FakeRupt._get_evaluation, _evaluation_example),
+    "consume_evaluation": Route(FakeRupt._consume_evaluation, _evaluation_example),
+    "get_challenge": Route(FakeRupt._get_challenge, _challenge_example),
+    "get_user_devices": Route(FakeRupt._get_user_devices, _devices_example),
+    "update_user": Route(
+        FakeRupt._update_user, lambda fake: (("user_1",), {"email": "user@example.com"})
+    ),
+}
+
+
+def _route(method: str, target: str) -> tuple[Route, dict[str, str]] | None:
+    """The route of the registry's operation that `method` and `target` name, with its params."""
+    segments = _segments(target)
+    if segments is None:
+        return None
+    for operation in OPERATIONS.values():
+        params = _match(operation, method, segments)
+        if params is not None and operation.name in ROUTES:
+            return ROUTES[operation.name], params
+    return None
+
+
+def _match(operation: Operation, method: str, segments: list[str]) -> dict[str, str] | None:
+    template = operation.path.strip("/").split("/")
+    if method != operation.method or len(template) != len(segments):
+        return None
+    names = {f"{{{placeholder}}}": name for name, placeholder in operation.path_params}
+    params: dict[str, str] = {}
+    for expected, segment in zip(template, segments, strict=True):
+        if expected in names:
+            params[names[expected]] = segment
+        elif expected != segment:
+            return None
+    return params
 
 
 def _segments(target: str) -> list[str] | None:

@@ -1,0 +1,52 @@
+"""Every private name of a dependency the SDK uses, in one place.
+
+A dependency may rename or drop a private name in any release. Each one used is listed in
+`PRIVATE_NAMES` with why, reached only through the helpers below, and pinned by
+tests/spec/test_internals.py, which fails naming the attribute and the installed version when an
+upgrade changes it. The SDK itself degrades instead of crashing when one is missing (each
+helper says how). Add a new use here, never inline.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+
+@attrs.frozen
+class PrivateName:
+    """One private attribute of a dependency: where it lives, and what the SDK does with it."""
+
+    package: str  # the distribution whose version changes it
+    owner: str  # the class holding it, as "module.Class"
+    attribute: str
+    why: str
+
+
+PRIVATE_NAMES = (
+    PrivateName(
+        "httpx",
+        "httpx.HTTPTransport",
+        "_pool",
+        "the httpcore connection pool behind the sync transport: the deadline backend is"
+        " installed on it (httpx has no public way to pass a network backend)",
+    ),
+    PrivateName(
+        "httpcore",
+        "httpcore.ConnectionPool",
+        "_network_backend",
+        "the pool's network backend, wrapped so every socket operation is bounded by the"
+        " call's deadline (rupt_api/_deadline_backend.py)",
+    ),
+)
+
+
+def network_backend(transport: Any) -> Any:
+    """The network backend of an `httpx.HTTPTransport`'s pool, or None if it has none."""
+    return getattr(getattr(transport, "_pool", None), "_network_backend", None)
+
+
+def set_network_backend(transport: Any, backend: Any) -> None:
+    """Replace the backend that `network_backend(transport)` returned (when not None)."""
+    transport._pool._network_backend = backend

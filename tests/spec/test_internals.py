@@ -1,0 +1,79 @@
+"""The private names of dependencies the SDK relies on (rupt_api/_internals.py) still exist.
+
+A failure here means an upgrade of httpx or httpcore renamed or dropped one: the SDK then
+quietly loses what the name gave it (the sync deadline falls back to per-phase timeouts), so
+the message says which name, in which installed version, and what it was for.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import importlib.metadata
+from pathlib import Path
+
+import httpx
+import pytest
+
+from rupt_api import _internals
+from rupt_api._internals import PRIVATE_NAMES, PrivateName
+
+PACKAGE = Path(__file__).resolve().parents[2] / "rupt_api"
+
+
+def _instance(owner: str) -> object:
+    if owner == "httpx.HTTPTransport":
+        return httpx.HTTPTransport()
+    if owner == "httpcore.ConnectionPool":
+        return httpx.HTTPTransport()._pool
+    raise AssertionError(f"no way to build a {owner} for the check: add one here")
+
+
+@pytest.mark.parametrize("name", PRIVATE_NAMES, ids=lambda n: f"{n.owner}.{n.attribute}")
+def test_each_private_name_still_exists(name: PrivateName) -> None:
+    module_name, _, class_name = name.owner.rpartition(".")
+    owner = getattr(importlib.import_module(module_name), class_name)
+    instance = _instance(name.owner)
+    assert isinstance(instance, owner), f"{name.owner}: the check built a {type(instance)}"
+    version = importlib.metadata.version(name.package)
+    assert hasattr(instance, name.attribute), (
+        f"{name.owner}.{name.attribute} is gone in {name.package} {version}. The SDK used it for"
+        f" {name.why}. Find the new way in {name.package}'s changelog and update"
+        " rupt_api/_internals.py (or pin the older version)."
+    )
+
+
+def test_the_deadline_backend_is_installed_through_them() -> None:
+    """The helpers reach the real backend, so the sync client's deadline is really per socket."""
+    from rupt_api._deadline_backend import DeadlineBackend
+    from rupt_api._transport import new_sync_client
+
+    client = new_sync_client()
+    try:
+        transport = client._transport
+        assert isinstance(_internals.network_backend(transport), DeadlineBackend)
+    finally:
+        client.close()
+
+
+def test_no_private_name_of_a_dependency_is_used_elsewhere() -> None:
+    """Every `x._name` read on a dependency's object goes through rupt_api/_internals.py."""
+    listed = {name.attribute for name in PRIVATE_NAMES}
+    offenders = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if "_generated" in path.parts or path.name == "_internals.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and node.value in listed:
+                offenders.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno}")
+            # `self._pool` and the like are the SDK's own attributes, not a dependency's.
+            own = isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr in listed
+                and not (
+                    own and node.value.id in ("self", "clone")  # type: ignore[attr-defined]
+                )
+            ):
+                offenders.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno}")
+    assert not offenders, f"use rupt_api/_internals.py's helpers instead: {offenders}"
