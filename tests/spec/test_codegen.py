@@ -6,7 +6,9 @@ temporary directories: the committed tree and the real openapi.yaml are only rea
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -73,7 +75,7 @@ def test_committed_client_is_up_to_date(codegen: ModuleType, fresh_tree: Path) -
 
 
 def test_generated_types_read_absent_fields_as_none(fresh_tree: Path) -> None:
-    """The templates/types.py.jinja fork is applied: UNSET is None, not the stock sentinel."""
+    """templates/types.py.jinja.patch is applied: UNSET is None, not the stock sentinel."""
     types_py = (fresh_tree / "types.py").read_text(encoding="utf-8")
     assert "UNSET: None = None" in types_py
     assert "class Unset" not in types_py
@@ -131,3 +133,70 @@ def test_a_property_added_to_the_spec_appears_in_the_generated_model(
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# -- template patches, tool versions, provenance ---------------------------------------------------
+
+
+def test_every_template_patch_applies_to_the_pinned_generator_and_says_why(
+    codegen: ModuleType, tmp_path: Path
+) -> None:
+    """Each templates/**/*.patch starts with why it exists and applies, hunk by hunk, to the
+    installed (pinned) generator's own template, changing it."""
+    patches = codegen.patch_files()
+    assert len(patches) >= 3
+    codegen.render_templates(tmp_path)
+    upstream = codegen.upstream_templates()
+    for patch in patches:
+        text = patch.read_text(encoding="utf-8")
+        assert text.startswith("Why: "), f"{patch.name} must start with `Why: ...`"
+        assert "Against: openapi-python-client " in text, patch.name
+        name = patch.relative_to(codegen.PATCHES).as_posix().removesuffix(".patch")
+        patched = (tmp_path / name).read_text(encoding="utf-8")
+        assert patched != (upstream / name).read_text(encoding="utf-8"), name
+    assert not list(codegen.PATCHES.rglob("*.jinja")), "templates/ holds patches, not copies"
+
+
+def test_a_hunk_that_no_longer_applies_stops_generation_naming_it(codegen: ModuleType) -> None:
+    """An upstream template that changed under a patch fails loudly, with file and hunk."""
+    patch = codegen.PATCHES / "property_templates" / "datetime_property.py.jinja.patch"
+    upstream = codegen.upstream_templates() / "property_templates" / "datetime_property.py.jinja"
+    changed = upstream.read_text(encoding="utf-8").replace("fromisoformat", "from_iso_format")
+    with pytest.raises(codegen.CodegenError) as caught:
+        codegen.apply_patch(changed, patch.read_text(encoding="utf-8"), "templates/x.patch")
+    message = str(caught.value)
+    assert "hunk 1 of templates/x.patch (@@ -1,5 +1,8 @@) no longer applies" in message
+    assert "datetime.datetime.fromisoformat({{ source }})" in message
+
+
+def test_a_hunk_still_applies_when_upstream_adds_lines_above_it(codegen: ModuleType) -> None:
+    patch = (codegen.PATCHES / "types.py.jinja.patch").read_text(encoding="utf-8")
+    upstream = (codegen.upstream_templates() / "types.py.jinja").read_text(encoding="utf-8")
+    shifted = codegen.apply_patch("# a new upstream line\n" + upstream, patch, "types")
+    assert shifted == "# a new upstream line\n" + codegen.apply_patch(upstream, patch, "types")
+
+
+def test_another_generator_version_is_named_before_anything_runs(codegen: ModuleType) -> None:
+    pins = codegen.pinned_versions()
+    assert set(pins) == {"openapi-python-client", "ruff"}
+    codegen.check_versions(dict(pins))  # the pinned versions pass
+    with pytest.raises(codegen.CodegenError) as caught:
+        codegen.check_versions({**pins, "openapi-python-client": "0.28.3"})
+    expected = f"generator openapi-python-client {pins['openapi-python-client']} expected, 0.28.3"
+    assert f"{expected} installed" in str(caught.value)
+    assert "ruff" not in str(caught.value).split(". ")[0]
+
+
+def test_the_provenance_stamp_records_tools_and_input_hashes(codegen: ModuleType) -> None:
+    """PROVENANCE.json beside the generated code names the tool versions and hashes every input
+    (`test_committed_client_is_up_to_date` keeps it current)."""
+    stamp = json.loads((ROOT / "rupt_api" / "_generated" / "PROVENANCE.json").read_text("utf-8"))
+    assert stamp["tools"] == codegen.pinned_versions()
+    for name in ("openapi.yaml", "generator-config.yaml"):
+        digest = hashlib.sha256((ROOT / name).read_bytes()).hexdigest()
+        assert stamp["inputs"][name] == digest, name
+    patches = {
+        f"templates/{p.relative_to(codegen.PATCHES).as_posix()}" for p in codegen.patch_files()
+    }
+    assert patches <= set(stamp["inputs"])
+    assert len(stamp["patched_templates"]) == len(patches)
