@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import time
 from collections.abc import Mapping
 from http import HTTPStatus
@@ -16,6 +17,7 @@ from typing import Any, NoReturn
 
 import httpx
 
+from . import _logging
 from ._config import Options
 from ._exceptions import (
     RuptApiError,
@@ -26,7 +28,7 @@ from ._exceptions import (
 )
 from ._logging import logger
 from ._operations import Operation, RequestSpec
-from ._retry import parse_retry_after
+from ._retry import causes, names_no_such_host, parse_retry_after
 
 # Rupt's answers are a few KB; a body past this is refused rather than buffered.
 MAX_BODY_BYTES = 4 * 1024 * 1024
@@ -47,6 +49,7 @@ class Call:
         "_options",
         "attempts",
         "deadline",
+        "last_failure",
         "operation",
         "pending_sleep",
         "request",
@@ -70,6 +73,8 @@ class Call:
         self.unknown_fate = False
         # Backoff still owed when the deadline cut a sleep short; the continuation sleeps it.
         self.pending_sleep = 0.0
+        # Why the last attempt failed, in words, until a retry's log line says it.
+        self.last_failure: str | None = None
         self._content_length = 0
 
     # -- attempts ------------------------------------------------------------------------------
@@ -106,6 +111,11 @@ class Call:
 
     def sleep_plan(self, seconds: float) -> tuple[float, bool]:
         """How long a backoff may sleep, and whether the deadline passes during it."""
+        if self.last_failure is not None:
+            # A retry's backoff (a continuation finishing a cut sleep has none): say why.
+            most = self._options.retries + 1
+            _logging.retrying(self.operation.name, self.attempts, most, self.last_failure, seconds)
+            self.last_failure = None
         remaining = self.deadline - time.monotonic()
         if seconds < remaining:
             self.pending_sleep = 0.0
@@ -123,7 +133,7 @@ class Call:
         """What the call returns for an answer, or the typed error it raises."""
         status = response.status_code
         if logger.isEnabledFor(logging.DEBUG):
-            self._log(str(status), started)
+            self._log(str(status), started, _request_id(response.headers))
         if 200 <= status <= 299:
             parse = self.operation.parse
             if parse is None:
@@ -149,8 +159,18 @@ class Call:
 
     def failure(self, error: Exception, started: float) -> Exception:
         """The exception to raise for an attempt that got no answer."""
+        translated = self._translate(error)
         if logger.isEnabledFor(logging.DEBUG):
-            self._log(type(error).__name__, started)
+            if isinstance(translated, DeadlinePassed):
+                outcome = "cut short: the deadline passed"
+            elif isinstance(translated, RuptNetworkError) and self.last_failure is not None:
+                outcome = self.last_failure
+            else:
+                outcome = f"failed: {translated}"
+            self._log(outcome, started)
+        return translated
+
+    def _translate(self, error: Exception) -> Exception:
         if isinstance(error, RuptError | DeadlinePassed):
             return error
         if not isinstance(error, _NOT_SENT):
@@ -160,11 +180,7 @@ class Call:
             return DeadlinePassed()
         text = _short(str(error), self._options.secret) or type(error).__name__
         if isinstance(error, httpx.HTTPError | OSError):
-            message = (
-                f"No answer from Rupt to {self.operation.name} ({text})"
-                f" after {_attempts(self.attempts)}"
-            )
-            return _with_cause(RuptNetworkError(message, attempts=self.attempts), error)
+            return _with_cause(self._network_error(error, text), error)
         # anyio wraps errors raised while connecting in an ExceptionGroup: name the real one.
         inner: BaseException = error
         while isinstance(inner, BaseExceptionGroup) and len(inner.exceptions) == 1:
@@ -176,6 +192,23 @@ class Call:
         )
         return _with_cause(RuptError(message, attempts=self.attempts), error)
 
+    def _network_error(self, error: Exception, text: str) -> RuptNetworkError:
+        url = self.request.url
+        host = url.host if url.port is None else f"{url.host}:{url.port}"
+        phase = _phase(error)
+        hint = ""
+        if phase == "resolving" and names_no_such_host(error):
+            what = f"the host {host} does not exist"
+            hint = "; check the domain option (not retried)"
+        else:
+            what = _WHAT[phase].format(host=host)
+        self.last_failure = f"got no answer: {what} ({text})"
+        message = (
+            f"No answer from Rupt to {self.operation.name}: {what} ({text}){hint}"
+            f" after {_attempts(self.attempts)}"
+        )
+        return RuptNetworkError(message, host=host, phase=phase, attempts=self.attempts)
+
     def closed_error(self) -> RuptError:
         return RuptError(
             f"cannot send {self.operation.name}: the client was closed (a continuation still"
@@ -185,7 +218,9 @@ class Call:
 
     def timeout_error(self, continuation: Any) -> RuptTimeoutError:
         timeout = self._options.timeout
-        after = "" if self.attempts == 0 else f" ({_attempts(self.attempts)})"
+        # Read once: a continuation already running may start its next attempt meanwhile.
+        attempts = self.attempts
+        after = "" if attempts == 0 else f" ({_attempts(attempts)})"
         if continuation is None:
             message = f"{self.operation.name} did not finish before its backstop deadline{after}"
         else:
@@ -193,9 +228,12 @@ class Call:
                 f"Rupt did not answer {self.operation.name} within the {timeout:g} s"
                 f" timeout{after}; the call continues in the background: see err.continuation"
             )
-        return RuptTimeoutError(
-            message, timeout=timeout, continuation=continuation, attempts=self.attempts
+        error = RuptTimeoutError(
+            message, timeout=timeout, continuation=continuation, attempts=attempts
         )
+        if continuation is not None:
+            _logging.timed_out(self.operation.name, timeout, attempts, continuation)
+        return error
 
     def _api_error(self, status: int, headers: httpx.Headers, content: bytes) -> RuptApiError:
         body = _decode_body(content)
@@ -203,19 +241,24 @@ class Call:
         if isinstance(body, Mapping):
             code = _text_field(body, "code", "error")
             detail = _text_field(body, "message", "error", "detail")
-        request_id = next((headers[h] for h in _REQUEST_ID_HEADERS if h in headers), None)
+        request_id = _request_id(headers)
         try:
             reason = HTTPStatus(status).phrase
         except ValueError:
             reason = "(non-standard status)"
         secret = self._options.secret
+        if request_id:
+            request_id = _short(request_id, secret, 80)
+            self.last_failure = f"got {status} {reason} (request id {request_id})"
+        else:
+            self.last_failure = f"got {status} {reason}"
         parts = [f"Rupt answered {status} {reason} to {self.operation.name}"]
         if detail:
             parts.append(f": {_short(detail, secret)}")
         if code and code != detail:
             parts.append(f" [code {_short(code, secret, 60)}]")
         if request_id:
-            parts.append(f" [request id {_short(request_id, secret, 80)}]")
+            parts.append(f" [request id {request_id}]")
         parts.append(f" after {_attempts(self.attempts)}")
         earlier_unknown = self.unknown_fate
         if earlier_unknown and status == 409:
@@ -233,16 +276,45 @@ class Call:
             earlier_attempt_unknown=earlier_unknown,
         )
 
-    def _log(self, outcome: str, started: float) -> None:
+    def _log(self, outcome: str, started: float, request_id: str | None = None) -> None:
         # The Authorization header is never logged; the path holds only ids.
-        logger.debug(
-            "%s %s -> %s in %.1f ms (attempt %d)",
+        _logging.attempt(
             self.request.method,
             self.request.url.raw_path.decode("ascii", "replace"),
             outcome,
-            (time.perf_counter() - started) * 1000,
-            self.attempts,
+            elapsed=time.perf_counter() - started,
+            number=self.attempts,
+            request_id=None if request_id is None else _short(request_id, self._options.secret, 80),
         )
+
+
+# What an attempt was doing when it got no answer (see `_phase`).
+_WHAT = {
+    "resolving": "could not resolve {host}",
+    "connecting": "could not connect to {host}",
+    "writing": "the connection to {host} broke while sending the request",
+    "reading": "the connection to {host} broke while reading the answer",
+    None: "the request to {host} failed",
+}
+
+
+def _phase(error: Exception) -> str | None:
+    """Which step of an attempt `error` interrupted: resolving, connecting, writing or reading."""
+    if any(isinstance(cause, socket.gaierror) for cause in causes(error)):
+        return "resolving"
+    if isinstance(error, httpx.ConnectError | httpx.ProxyError | ConnectionRefusedError):
+        return "connecting"
+    if isinstance(error, httpx.WriteError | httpx.LocalProtocolError):
+        return "writing"
+    if isinstance(
+        error, httpx.ReadError | httpx.RemoteProtocolError | httpx.CloseError | httpx.DecodingError
+    ):
+        return "reading"
+    return None
+
+
+def _request_id(headers: httpx.Headers) -> str | None:
+    return next((headers[h] for h in _REQUEST_ID_HEADERS if h in headers), None)
 
 
 def _attempts(count: int) -> str:

@@ -121,8 +121,30 @@ class RuptResponseError(RuptError):
 class RuptNetworkError(RuptError):
     """The request got no answer: the connection failed, was reset or broke the protocol.
 
-    The underlying exception is chained as `__cause__`.
+    Attributes:
+        host: the host the SDK was talking to (`host` or `host:port`).
+        phase: what it was doing: "resolving" (DNS), "connecting", "writing" (sending the
+            request) or "reading" (the answer); None when the failure does not say.
+
+    The underlying exception is chained as `__cause__`. A host name that does not exist is not
+    retried (a DNS server that timed out is).
     """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        host: str | None = None,
+        phase: str | None = None,
+        attempts: int = 0,
+    ) -> None:
+        super().__init__(message, attempts=attempts)
+        self.host = host
+        self.phase = phase
+
+    def __repr__(self) -> str:
+        name = type(self).__name__
+        return f"{name}(host={self.host!r}, phase={self.phase!r}, attempts={self.attempts})"
 
 
 class RuptTimeoutError(RuptError):

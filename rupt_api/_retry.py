@@ -10,8 +10,9 @@ from __future__ import annotations
 import email.utils
 import math
 import random
+import socket
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from ._exceptions import RuptApiError, RuptNetworkError
@@ -23,11 +24,44 @@ if TYPE_CHECKING:
 BASE_DELAY = 0.5
 
 
+# getaddrinfo's answers for a name that does not exist (EAI_NODATA: exists, but has no address).
+# EAI_AGAIN, a resolver that did not answer in time, is not among them: it is retried.
+_NO_SUCH_HOST = frozenset(
+    code for code in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", None)) if code is not None
+)
+
+
 def is_retryable(error: BaseException) -> bool:
-    """True for the failures worth another attempt: no answer at all, or any 5xx (520 included)."""
+    """True for the failures worth another attempt: no answer at all, or any 5xx (520 included).
+
+    A host name that does not exist is the exception: asking again gives the same answer.
+    """
     if isinstance(error, RuptApiError):
         return 500 <= error.status <= 599
-    return isinstance(error, RuptNetworkError)
+    return isinstance(error, RuptNetworkError) and not names_no_such_host(error)
+
+
+def names_no_such_host(error: BaseException) -> bool:
+    """True when DNS said the host does not exist, anywhere in `error`'s chain of causes."""
+    return any(
+        isinstance(cause, socket.gaierror) and cause.errno in _NO_SUCH_HOST
+        for cause in causes(error)
+    )
+
+
+def causes(error: BaseException) -> Iterator[BaseException]:
+    """`error`, what it was raised from or during, and so on (exception groups opened)."""
+    seen: set[int] = set()
+    pending: list[BaseException] = [error]
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        if isinstance(current, BaseExceptionGroup):
+            pending.extend(current.exceptions)
+        pending.extend(e for e in (current.__cause__, current.__context__) if e is not None)
 
 
 def parse_retry_after(value: str | None) -> float | None:

@@ -301,7 +301,7 @@ def test_one_debug_line_per_attempt(surface: Surface, caplog: pytest.LogCaptureF
     rec = Recorder(json_response(503, {}), json_response(200, EVALUATION))
     caplog.set_level(logging.DEBUG, logger="rupt_api")
     surface.call(surface.client(rec), "get_evaluation", "e1")
-    lines = [r.getMessage() for r in caplog.records if r.name == "rupt_api"]
+    lines = [r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG]
     assert len(lines) == 2
     assert lines[0].startswith("GET /v3/evaluations/e1 -> 503")
     assert lines[0].endswith("(attempt 1)")

@@ -320,6 +320,23 @@ def _check_not_connected(env: Env, err: BaseException) -> None:
     assert isinstance(err.__cause__, httpx.ConnectError)
 
 
+def _check_no_such_host(env: Env, err: BaseException) -> None:
+    assert isinstance(err.__cause__, httpx.ConnectError)
+    assert "the host rupt-fault-matrix.invalid does not exist" in str(err)
+
+
+def _no_such_host(real: Callable[..., Any]) -> Callable[..., Any]:
+    """getaddrinfo answering "no such name" for UNRESOLVABLE's host without asking any DNS."""
+
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        name = host.decode("ascii") if isinstance(host, bytes) else host
+        if name == httpx.URL(UNRESOLVABLE).host:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return real(host, *args, **kwargs)
+
+    return getaddrinfo
+
+
 def _check_too_big(env: Env, err: BaseException) -> None:
     assert isinstance(err, RuptResponseError)
     assert "larger than" in str(err)
@@ -478,7 +495,13 @@ FAULTS = [
         check=_check_unanswered,
     ),
     Fault("refused", None, _network(0), target="refused", check=_check_not_connected),
-    Fault("unresolvable", None, _network(0), target="unresolvable", check=_check_not_connected),
+    Fault(
+        "unresolvable",
+        None,
+        lambda op: Expect(RuptNetworkError, attempts=1, requests=0),  # a missing host: no retry
+        target="unresolvable",
+        check=_check_no_such_host,
+    ),
     Fault("slow_headers", _first_only(_slow_headers), _deadline, options={"timeout": TIMEOUT}),
     Fault(
         "trickled_headers", _first_only(_trickled_headers), _deadline, options={"timeout": TIMEOUT}
@@ -764,10 +787,13 @@ def _verify(fault: Fault, op: Op, env: Env, outcome: Outcome, servers: Servers) 
         assert len(outcome.log_lines) >= 1
     else:
         assert len(outcome.seen) == expect.requests
-        assert len(outcome.log_lines) == attempts, outcome.log_lines
-        for number, line in enumerate(outcome.log_lines, 1):
-            assert line.startswith("rupt_api DEBUG ")
-            assert f"(attempt {number})" in line
+        # One DEBUG line per attempt (INFO lines say why each retry happened).
+        per_attempt = [line for line in outcome.log_lines if line.startswith("rupt_api DEBUG ")]
+        assert len(per_attempt) == attempts, outcome.log_lines
+        retries = [line for line in outcome.log_lines if line.startswith("rupt_api INFO ")]
+        assert len(retries) <= attempts - 1, outcome.log_lines
+        for number, line in enumerate(per_attempt, 1):
+            assert f"(attempt {number}" in line
             if expect.error is RuptApiError:  # an answer: its status; else the failure
                 assert f"-> {expect.status} in" in line
     for request in outcome.seen:
@@ -825,7 +851,13 @@ def _cases() -> Iterator[Any]:
 
 @pytest.mark.parametrize(("surface", "op", "fault"), list(_cases()))
 def test_fault(
-    surface: str, op: Op, fault: Fault, servers: Servers, clients: Clients, sdk_log: _Records
+    surface: str,
+    op: Op,
+    fault: Fault,
+    servers: Servers,
+    clients: Clients,
+    sdk_log: _Records,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     token = f"fm{next(_case_numbers):03d}-{surface}-{fault.name}"
     env = Env(op, token, servers.other.url)
@@ -833,6 +865,7 @@ def test_fault(
         domain = servers.refused_url
     elif fault.target == "unresolvable":
         domain = UNRESOLVABLE
+        monkeypatch.setattr(socket, "getaddrinfo", _no_such_host(socket.getaddrinfo))
     else:
         assert fault.behaviour is not None
         servers.main.register(token, fault.behaviour(env))
