@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import socket
+import sys
 import time
 from collections.abc import Mapping
 from http import HTTPStatus
@@ -35,6 +36,21 @@ MAX_BODY_BYTES = 4 * 1024 * 1024
 _REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-rupt-request-id")
 # httpx failures that prove the request never left: re-sending after them is always harmless.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+# What each aiohttp failure (`transport="aiohttp"`, or an injected httpx-aiohttp client) means, as
+# the httpx error of the same meaning; the first match wins. Named, not imported: aiohttp is
+# optional, and loaded only by those who use it.
+_AIOHTTP_ERRORS: tuple[tuple[str, type[httpx.TransportError]], ...] = (
+    ("ClientConnectorError", httpx.ConnectError),  # refused, DNS, TLS: nothing was sent
+    ("ConnectionTimeoutError", httpx.ConnectTimeout),
+    ("ServerTimeoutError", httpx.ReadTimeout),
+    ("InvalidURL", httpx.UnsupportedProtocol),
+    ("NonHttpUrlClientError", httpx.UnsupportedProtocol),
+    # Hung up, a broken or malformed answer: the request may well have reached Rupt.
+    ("ServerDisconnectedError", httpx.RemoteProtocolError),
+    ("ClientPayloadError", httpx.RemoteProtocolError),
+    ("ClientResponseError", httpx.RemoteProtocolError),
+    ("ClientError", httpx.ReadError),
+)
 
 
 class DeadlinePassed(Exception):
@@ -173,6 +189,7 @@ class Call:
     def _translate(self, error: Exception) -> Exception:
         if isinstance(error, RuptError | DeadlinePassed):
             return error
+        error = _from_aiohttp(error) or error
         if not isinstance(error, _NOT_SENT):
             self.unknown_fate = True
         if isinstance(error, httpx.TimeoutException):
@@ -341,6 +358,32 @@ def _decode_body(content: bytes) -> Any:
         return json.loads(content)
     except ValueError:
         return content.decode("utf-8", "replace")
+
+
+def _from_aiohttp(error: Exception) -> httpx.TransportError | None:
+    """The httpx error an aiohttp failure means, or None if `error` is not one.
+
+    httpx-aiohttp maps some aiohttp errors to httpx's (keeping the original as the cause), with
+    other meanings: a server that hung up mid-answer becomes a `ConnectTimeout`, as if the
+    request never left. The original decides here; unmapped ones (a malformed answer, a reset
+    while reading) are aiohttp's own.
+    """
+    aiohttp: Any = sys.modules.get("aiohttp")
+    if aiohttp is None:
+        return None
+    cause = error.__cause__ if isinstance(error, httpx.TransportError) else error
+    if not isinstance(cause, aiohttp.ClientError):
+        return None
+    meaning = next(
+        kind for name, kind in _AIOHTTP_ERRORS if isinstance(cause, getattr(aiohttp, name, ()))
+    )
+    try:
+        text = str(cause)
+    except Exception:  # an aiohttp error built without its request info cannot print itself
+        text = ""
+    translated = meaning(text or type(cause).__name__)
+    translated.__cause__ = cause
+    return translated
 
 
 def _with_cause(error: RuptError, cause: BaseException) -> RuptError:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import threading
 import weakref
+from collections.abc import Callable
 
 import httpx
 
@@ -53,6 +54,25 @@ def new_sync_client() -> httpx.Client:
 def new_async_client() -> httpx.AsyncClient:
     """The pool an `AsyncRuptAPI` creates for itself (per event loop) when none is given."""
     return httpx.AsyncClient(limits=DEFAULT_LIMITS, follow_redirects=False)
+
+
+def async_client_factory(
+    transport: object, http_client: httpx.AsyncClient | None
+) -> Callable[[], httpx.AsyncClient]:
+    """What makes an `AsyncRuptAPI`'s own pool (per event loop) for its `transport` option."""
+    if transport == "httpx":
+        return new_async_client
+    if transport != "aiohttp":
+        raise ValueError(f"transport must be 'httpx' or 'aiohttp', not {transport!r}")
+    if http_client is not None:
+        raise ValueError(
+            "pass either transport='aiohttp' or an http_client, not both (to send with aiohttp"
+            " through your own client, give it an httpx_aiohttp.AiohttpTransport)"
+        )
+    from ._aiohttp import new_aiohttp_client, require  # noqa: PLC0415 - an optional extra
+
+    require()  # at once, so a missing extra is found where the client is created
+    return lambda: new_aiohttp_client(DEFAULT_LIMITS)
 
 
 class SyncPool:

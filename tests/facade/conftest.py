@@ -136,3 +136,7 @@ def live(request: pytest.FixtureRequest, base_url: str) -> Iterator[LiveSurface]
     surface = LiveSurface(request.param, base_url)
     yield surface
     surface.close()
+
+
+# The transports `AsyncRuptAPI` can send with: tests of behaviour over real HTTP run on both.
+ASYNC_TRANSPORTS = ("httpx", "aiohttp")

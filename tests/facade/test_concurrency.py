@@ -14,7 +14,7 @@ import pytest
 from rupt_api import AsyncRuptAPI, RuptAPI
 from rupt_api.testing import Fault
 
-from .conftest import SECRET
+from .conftest import ASYNC_TRANSPORTS, SECRET
 
 
 def test_one_client_shared_by_50_threads_never_crosses_answers(base_url: str, fake: Any) -> None:
@@ -61,12 +61,51 @@ def test_a_client_created_before_fork_works_in_child_and_parent(base_url: str, f
     assert len(fake.requests) == 3
 
 
-def test_cancelling_the_caller_cancels_the_request(base_url: str, fake: Any) -> None:
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+@pytest.mark.parametrize("transport", ASYNC_TRANSPORTS)
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_an_async_client_created_before_fork_works_in_child_and_parent(
+    base_url: str, fake: Any, transport: Any
+) -> None:
+    """A child process runs its own loop: it gets its own connections, never the parent's."""
+    evaluation = fake.add_evaluation(verdict="allow")
+    client = AsyncRuptAPI(SECRET, domain=base_url, transport=transport)
+
+    async def call(client: AsyncRuptAPI, *, close: bool = False) -> str:
+        try:
+            return (await client.get_evaluation(evaluation["id"])).verdict
+        finally:
+            if close:
+                await client.aclose()
+
+    assert asyncio.run(call(client)) == "allow"  # the parent's pool has a connection open
+    parent_http = client._pool.client
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child
+        code = 1
+        try:
+            ok = asyncio.run(call(client)) == "allow"
+            code = 0 if ok and client._pool.client is not parent_http else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert asyncio.run(call(client, close=True)) == "allow"
+    assert len(fake.requests) == 3
+    del client
+    gc.collect()  # the first loop's connections are dropped here, inside the warning filters
+
+
+@pytest.mark.parametrize("transport", ASYNC_TRANSPORTS)
+def test_cancelling_the_caller_cancels_the_request(
+    base_url: str, fake: Any, transport: Any
+) -> None:
     evaluation = fake.add_evaluation()
     fake.inject(Fault(delay=2.0))
 
     async def main() -> float:
-        async with AsyncRuptAPI(SECRET, domain=base_url, timeout=10) as client:
+        async with AsyncRuptAPI(SECRET, domain=base_url, timeout=10, transport=transport) as client:
             task = asyncio.create_task(client.get_evaluation(evaluation["id"]))
             await asyncio.sleep(0.1)
             started = time.monotonic()
@@ -84,10 +123,13 @@ def test_cancelling_the_caller_cancels_the_request(base_url: str, fake: Any) -> 
 
 @pytest.mark.filterwarnings("ignore::ResourceWarning")
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
-def test_an_async_client_works_from_a_new_event_loop(base_url: str, fake: Any) -> None:
+@pytest.mark.parametrize("transport", ASYNC_TRANSPORTS)
+def test_an_async_client_works_from_a_new_event_loop(
+    base_url: str, fake: Any, transport: Any
+) -> None:
     """pytest's per-test loops and repeated asyncio.run() calls reuse module-level clients."""
     evaluation = fake.add_evaluation(verdict="allow")
-    client = AsyncRuptAPI(SECRET, domain=base_url)
+    client = AsyncRuptAPI(SECRET, domain=base_url, transport=transport)
     for _ in range(3):
         assert asyncio.run(client.get_evaluation(evaluation["id"])).verdict == "allow"
 
@@ -98,11 +140,12 @@ def test_an_async_client_works_from_a_new_event_loop(base_url: str, fake: Any) -
     gc.collect()
 
 
-def test_many_concurrent_async_calls(base_url: str, fake: Any) -> None:
+@pytest.mark.parametrize("transport", ASYNC_TRANSPORTS)
+def test_many_concurrent_async_calls(base_url: str, fake: Any, transport: Any) -> None:
     ids = [fake.add_evaluation(verdict=f"v{i}")["id"] for i in range(100)]
 
     async def main() -> list[Any]:
-        async with AsyncRuptAPI(SECRET, domain=base_url) as client:
+        async with AsyncRuptAPI(SECRET, domain=base_url, transport=transport) as client:
             return await asyncio.gather(*(client.get_evaluation(i) for i in ids))
 
     results = asyncio.run(main())
