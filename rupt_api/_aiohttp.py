@@ -22,6 +22,8 @@ from typing import Any
 
 import httpx
 
+from ._internals import transport_for_url
+
 EXTRA_HINT = (
     "AsyncRuptAPI(transport='aiohttp') needs the aiohttp extra, which is not installed:"
     " pip install 'rupt-api[aiohttp]'"
@@ -58,7 +60,7 @@ def new_aiohttp_client(limits: httpx.Limits) -> httpx.AsyncClient:
             ) -> httpx.Response:
                 # The SDK's requests carry their own headers and timeouts, and it follows no
                 # redirect: what Client.send adds (auth flow, cookies, hooks) is never needed.
-                transport = self._transport_for_url(request.url)
+                transport: httpx.AsyncBaseTransport = transport_for_url(self, request.url)
                 response = await transport.handle_async_request(request)
                 response.request = request
                 if not stream:

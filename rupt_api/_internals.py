@@ -39,12 +39,25 @@ PRIVATE_NAMES = (
         "the pool's network backend, wrapped so every socket operation is bounded by the"
         " call's deadline (rupt_api/_deadline_backend.py)",
     ),
+    PrivateName(
+        "httpx",
+        "httpx.AsyncClient",
+        "_transport_for_url",
+        "the transport (or the environment's proxy) httpx would send a URL through: the SDK's"
+        " own aiohttp pool sends there directly, skipping the cookie, auth and hook work of"
+        " `send` it never needs (rupt_api/_aiohttp.py)",
+    ),
 )
 
 
 def network_backend(transport: Any) -> Any:
     """The network backend of an `httpx.HTTPTransport`'s pool, or None if it has none."""
     return getattr(getattr(transport, "_pool", None), "_network_backend", None)
+
+
+def transport_for_url(client: Any, url: Any) -> Any:
+    """The transport an httpx client sends `url` through (its mounts and proxies applied)."""
+    return client._transport_for_url(url)
 
 
 def set_network_backend(transport: Any, backend: Any) -> None:

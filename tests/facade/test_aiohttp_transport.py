@@ -21,7 +21,7 @@ import yarl
 from rupt_api import AsyncRuptAPI, RuptError, RuptNetworkError, _aiohttp
 from rupt_api._call import Call, DeadlinePassed
 from rupt_api._config import USER_AGENT, Options
-from rupt_api._operations import CONSUME_EVALUATION, consume_evaluation_request
+from rupt_api._operations import CONSUME_EVALUATION
 
 from .conftest import SECRET
 
@@ -94,7 +94,7 @@ def test_one_session_per_event_loop(base_url: str, fake: Any) -> None:
 def _failure(error: Exception, *, through_httpx_aiohttp: bool) -> tuple[Exception, bool]:
     """What the shared error mapping makes of `error`, and whether the request may have left."""
     options = Options.create(SECRET, domain=None, timeout=10, retries=0, max_retry_delay=0)
-    call = Call(options, CONSUME_EVALUATION, consume_evaluation_request("ev_1"))
+    call = Call(options, CONSUME_EVALUATION, CONSUME_EVALUATION.request("ev_1"))
     call.next_request()
     if through_httpx_aiohttp:
         # httpx-aiohttp's own mapping: every connection error becomes a ConnectTimeout.

@@ -26,6 +26,8 @@ def _instance(owner: str) -> object:
         return httpx.HTTPTransport()
     if owner == "httpcore.ConnectionPool":
         return httpx.HTTPTransport()._pool
+    if owner == "httpx.AsyncClient":
+        return httpx.AsyncClient()
     raise AssertionError(f"no way to build a {owner} for the check: add one here")
 
 
