@@ -11,20 +11,33 @@ from typing import Any
 
 from ._state import DEFAULT_SECRET, FakeRupt
 
+# Fixed ids, so that examples (the README's among them) can name them.
+ALLOWED, PASSED, PENDING, DEVICE = (f"64f0a1b2c3d4e5f6012345{n:02d}" for n in range(1, 5))
+
 
 def seed(fake: FakeRupt) -> list[tuple[str, str]]:
-    """Add a few sample objects; return (label, id) pairs describing them."""
-    allowed = fake.add_evaluation(user_id="user_allowed", email="allowed@example.com")
+    """Add a few sample objects; return (label, id) pairs describing them.
+
+    The ids are always the same (ALLOWED, PASSED, PENDING, DEVICE); each `FakeRupt` starts fresh,
+    so a consumed sample is unconsumed again after a restart.
+    """
+    allowed = fake.add_evaluation(id=ALLOWED, user_id="user_allowed", email="allowed@example.com")
     passed = fake.add_evaluation(
-        user_id="user_passed", verdict="challenge", challenge_status="completed"
+        id=PASSED,
+        user_id="user_passed",
+        email="passed@example.com",
+        user_metadata={"plan": "pro"},
+        verdict="challenge",
+        challenge_status="completed",
     )
     pending = fake.add_evaluation(
+        id=PENDING,
         user_id="user_pending",
         email="pending@example.com",
         verdict="challenge",
         challenge_status="code_sent",
     )
-    device = fake.add_device("user_allowed")
+    device = fake.add_device("user_allowed", id=DEVICE)
     return [
         ("evaluation, allowed", allowed["id"]),
         ("evaluation, challenge completed", passed["id"]),
