@@ -6,6 +6,7 @@ connection code runs against the loopback stand-in, which counts what reaches it
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 from collections.abc import Iterator
@@ -173,3 +174,24 @@ def test_no_such_host_deep_in_the_cause_chain_is_not_retried(surface: Surface) -
     with pytest.raises(RuptNetworkError, match="does not exist"):
         surface.call(surface.client(rec, retries=3), "get_evaluation", "e1")
     assert len(rec.requests) == 1
+
+
+def test_the_aiohttp_transport_does_not_retry_a_missing_host_either(
+    stand_in: tuple[FakeRupt, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("httpx_aiohttp")
+    fake, port = stand_in
+    resolver = Resolver(socket.EAI_NONAME, socket.EAI_NONAME)
+    monkeypatch.setattr(socket, "getaddrinfo", resolver)
+
+    async def call() -> RuptNetworkError:
+        domain = f"http://{HOST}:{port}"
+        async with AsyncRuptAPI(SECRET, domain=domain, transport="aiohttp") as rupt:
+            with pytest.raises(RuptNetworkError) as info:
+                await rupt.with_options(max_retry_delay=0).get_evaluation("e1")
+        return info.value
+
+    error = asyncio.run(call())
+    assert (error.phase, error.attempts, resolver.lookups) == ("resolving", 1, 1)
+    assert f"the host {HOST}:{port} does not exist" in str(error)
+    assert fake.requests == []
