@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ._client import RuptAPI
 from ._exceptions import (
     RuptApiError,
+    RuptClientClosedError,
     RuptError,
     RuptNetworkError,
     RuptResponseError,
@@ -69,6 +70,7 @@ __all__ = [
     "Risk",
     "RuptAPI",
     "RuptApiError",
+    "RuptClientClosedError",
     "RuptError",
     "RuptNetworkError",
     "RuptResponseError",

@@ -22,6 +22,7 @@ from . import _logging
 from ._config import Options
 from ._exceptions import (
     RuptApiError,
+    RuptClientClosedError,
     RuptError,
     RuptNetworkError,
     RuptResponseError,
@@ -69,16 +70,18 @@ class Call:
         "operation",
         "pending_sleep",
         "request",
+        "resource_id",
         "unknown_fate",
     )
 
     def __init__(self, options: Options, operation: Operation, spec: RequestSpec) -> None:
-        method, path, content = spec
+        method, path, content, resource_id = spec
         headers = options.headers
         if content is not None:
             headers = {**headers, "Content-Type": "application/json"}
         self._options = options
         self.operation = operation
+        self.resource_id = resource_id
         # Built once and re-sent on every attempt; only its timeouts change.
         self.request = httpx.Request(
             method, options.base_url + path, headers=headers, content=content
@@ -155,7 +158,7 @@ class Call:
             if parse is None:
                 return None
             try:
-                return parse(json.loads(content))
+                value = parse(json.loads(content))
             except Exception as exc:  # JSONDecodeError, KeyError, TypeError, ValueError, ...
                 raise RuptResponseError(
                     f"Rupt's {status} answer to {self.operation.name} does not have the documented"
@@ -164,6 +167,19 @@ class Call:
                     body=content,
                     attempts=self.attempts,
                 ) from exc
+            if self.resource_id is not None and value.id != self.resource_id:
+                # An answer about another resource (a caching proxy mixing up answers, say) must
+                # never be acted on as if it were the one asked for.
+                secret = self._options.secret
+                got, asked = _short(value.id, secret, 80), _short(self.resource_id, secret, 80)
+                raise RuptResponseError(
+                    f"Rupt's {status} answer to {self.operation.name} is about {got!r},"
+                    f" not {asked!r} as asked; refused",
+                    status=status,
+                    body=content,
+                    attempts=self.attempts,
+                )
+            return value
         raise self._api_error(status, response.headers, content)
 
     def fail(self, error: Exception, started: float) -> NoReturn:
@@ -226,8 +242,8 @@ class Call:
         )
         return RuptNetworkError(message, host=host, phase=phase, attempts=self.attempts)
 
-    def closed_error(self) -> RuptError:
-        return RuptError(
+    def closed_error(self) -> RuptClientClosedError:
+        return RuptClientClosedError(
             f"cannot send {self.operation.name}: the client was closed (a continuation still"
             " running when it closed ends here too)",
             attempts=self.attempts,

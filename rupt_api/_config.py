@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
 import platform
+import re
 
 import attrs
+import httpx
 
 from ._version import __version__
 
@@ -22,20 +25,90 @@ SECRET_VARIABLE = "RUPT_SECRET"  # noqa: S105 - the variable's name, not a secre
 DOMAIN_VARIABLE = "RUPT_DOMAIN"
 
 USER_AGENT = f"rupt-api-python/{__version__}"
+# A host name in ASCII (IDNA names are checked by encoding them); IPv6 addresses come in [].
+_HOST = re.compile(r"[A-Za-z0-9._-]+")
 
 
 def base_url_for(domain: str) -> str:
-    """Turn the `domain` option into a base URL: a bare host gets `https://`."""
+    """Turn the `domain` option into a base URL, refusing anything that is not one.
+
+    Accepted: a bare host (`api.rupt.dev`, `https://` is added), `host:port`, or an `http://` /
+    `https://` base URL, optionally with a path prefix. Refused with a `ValueError` saying what is
+    wrong: other schemes, credentials (`user:password@` would replace the Bearer secret), a query
+    or fragment (requests would go to the wrong path), a bad port, unbalanced IPv6 brackets, or a
+    host name that is not valid IDNA.
+    """
     if not isinstance(domain, str):
         raise TypeError(f"domain must be a str, not {type(domain).__name__}")
     domain = domain.strip().rstrip("/")
     if not domain:
         raise ValueError("domain must not be empty")
-    if domain.startswith(("http://", "https://")):
-        return domain
-    if "://" in domain:
+    if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in domain):
+        raise ValueError("domain must not contain spaces or control characters")
+    scheme, has_scheme, rest = domain.partition("://")
+    if not has_scheme:
+        scheme, rest = "https", domain
+    elif scheme.lower() not in {"http", "https"}:
         raise ValueError("domain must be a host name or start with http:// or https://")
-    return f"https://{domain}"
+    host_port, slash, path = rest.partition("/")
+    if "@" in host_port:
+        # The message leaves the value out: it holds a password.
+        raise ValueError(
+            "domain must not contain credentials (user:password@): Rupt authenticates with the"
+            " secret, sent as a Bearer token"
+        )
+    if "?" in rest or "#" in rest:
+        raise ValueError(
+            f"domain must not contain a query (?) or fragment (#): {domain!r} would send requests"
+            " to the wrong path"
+        )
+    if slash and not has_scheme:
+        raise ValueError(
+            f"domain {domain!r} has a path: give a bare host (or host:port), or a full"
+            " http:// or https:// base URL"
+        )
+    _check_host(domain, host_port)
+    base_url = f"{scheme.lower()}://{host_port}{slash}{path}"
+    try:
+        httpx.URL(base_url)
+    except httpx.InvalidURL as exc:
+        raise ValueError(f"domain {domain!r} is not a valid URL: {exc}") from None
+    return base_url
+
+
+def _check_host(domain: str, host_port: str) -> None:
+    if host_port.startswith("[") or "]" in host_port:
+        address, bracket, after = host_port.removeprefix("[").partition("]")
+        if not bracket or not host_port.startswith("["):
+            raise ValueError(f"domain {domain!r} has unbalanced IPv6 brackets: write [::1]:8000")
+        try:
+            ipaddress.IPv6Address(address)
+        except ValueError:
+            raise ValueError(f"domain {domain!r}: {address!r} is not an IPv6 address") from None
+        if after and not after.startswith(":"):
+            raise ValueError(f"domain {domain!r} has text after the IPv6 address's ']'")
+        host, colon, port = address, after[:1], after[1:]
+    else:
+        if host_port.count(":") > 1:
+            raise ValueError(f"domain {domain!r}: write an IPv6 address in brackets, as [::1]:8000")
+        host, colon, port = host_port.partition(":")
+        if not host:
+            raise ValueError(f"domain {domain!r} has no host name")
+        if host.isascii() and not _HOST.fullmatch(host):
+            raise ValueError(
+                f"domain {domain!r}: {host!r} is not a host name (letters, digits, '-' and '.')"
+            )
+        if not host.isascii():
+            try:
+                host.encode("idna")
+            except UnicodeError:
+                raise ValueError(
+                    f"domain {domain!r}: {host!r} is not a valid internationalised (IDNA) host name"
+                ) from None
+    if colon and not (port.isascii() and port.isdigit() and 1 <= int(port) <= 65535):
+        raise ValueError(
+            f"domain {domain!r} has an invalid port {port!r}: expected a number from 1 to 65535"
+        )
 
 
 def _seconds(name: str, value: object, *, allow_zero: bool) -> float:

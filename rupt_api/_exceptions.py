@@ -4,7 +4,9 @@
     ├── RuptApiError             Rupt answered with a non-2xx status
     ├── RuptResponseError        Rupt answered 2xx, but the body is not what the API documents
     ├── RuptNetworkError         no answer: connection refused or reset, DNS, TLS, protocol errors
-    └── RuptTimeoutError         the call's deadline passed; `continuation` has the eventual outcome
+    ├── RuptTimeoutError         the call's deadline passed; `continuation` has the eventual outcome
+    └── RuptClientClosedError    the client was closed: a bug in the app, not Rupt being down
+                                 (also a `RuntimeError`, as httpx's own closed-client error is)
 
 Messages are short and bounded, and never contain the project secret.
 """
@@ -20,6 +22,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "RuptApiError",
+    "RuptClientClosedError",
     "RuptError",
     "RuptNetworkError",
     "RuptResponseError",
@@ -177,3 +180,14 @@ class RuptTimeoutError(RuptError):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(timeout={self.timeout}, attempts={self.attempts})"
+
+
+class RuptClientClosedError(RuptError, RuntimeError):
+    """The call was made on a client that was closed (`close()`, `aclose()`, or its `with` block
+    ended), or a continuation was still running when it closed.
+
+    Nothing was sent. This is a mistake in the app's lifecycle, not Rupt being unreachable, so it
+    is neither a `RuptNetworkError` nor a `RuptTimeoutError`: an "unreachable" handler that
+    catches those does not swallow it. It is also a `RuntimeError`, like httpx's own error for a
+    closed client.
+    """

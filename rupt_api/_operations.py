@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote
 
 import attrs
@@ -45,8 +45,15 @@ def models() -> ModuleType:
     return generated_models
 
 
-# What the facade sends for one call: (method, path, JSON body or None).
-RequestSpec = tuple[str, str, bytes | None]
+class RequestSpec(NamedTuple):
+    """What the facade sends for one call."""
+
+    method: str
+    path: str
+    content: bytes | None  # the JSON body, if any
+    # The id of the resource asked for, when the answer is that one resource: an answer about
+    # another one is refused (`Operation.identified_by`).
+    resource_id: str | None = None
 
 
 @attrs.frozen
@@ -62,6 +69,9 @@ class Operation:
       the facade method's keyword arguments (checking them first).
     - `response`: the generated model of the 2xx answer, or None when it has no body (204);
       `many` when the answer is a JSON array of them.
+    - `identified_by`: the path placeholder naming the resource the answer is, when it is one
+      resource: an answer whose `id` is another is refused (a cache or gateway mixing answers
+      up must never have the app act on someone else's evaluation).
     """
 
     name: str
@@ -72,6 +82,7 @@ class Operation:
     many: bool = False
     body: str | None = None
     build_body: Callable[..., Any] | None = None
+    identified_by: str | None = None
 
     def request(self, *args: object, **kwargs: object) -> RequestSpec:
         """The request for one call: path parameters checked and percent-encoded, body built.
@@ -81,17 +92,19 @@ class Operation:
         """
         if len(args) != len(self.path_params):
             raise TypeError(f"{self.name} takes {len(self.path_params)} positional arguments")
-        values = {
-            placeholder: quote(check_id(name, value), safe="")
+        checked = {
+            placeholder: check_id(name, value)
             for (name, placeholder), value in zip(self.path_params, args, strict=True)
         }
+        values = {placeholder: quote(value, safe="") for placeholder, value in checked.items()}
         content = None
         if self.build_body is not None:
             body = self.build_body(**kwargs).to_dict()
             content = json.dumps(body, separators=(",", ":")).encode()
         elif kwargs:
             raise TypeError(f"{self.name} takes no keyword arguments")
-        return self.method, self.path.format(**values), content
+        resource_id = None if self.identified_by is None else checked[self.identified_by]
+        return RequestSpec(self.method, self.path.format(**values), content, resource_id)
 
     @property
     def parse(self) -> Callable[[Any], Any] | None:
@@ -215,15 +228,30 @@ def update_user_body(
 _EVALUATION_ID = (("evaluation_id", "id"),)
 
 GET_EVALUATION = Operation(
-    "get_evaluation", "GET", "/v3/evaluations/{id}", _EVALUATION_ID, "Evaluation"
+    "get_evaluation",
+    "GET",
+    "/v3/evaluations/{id}",
+    _EVALUATION_ID,
+    "Evaluation",
+    identified_by="id",
 )
 # Consume is single-use on Rupt's side: re-sending it is safe (a second consume answers 409),
 # but a 409 after an attempt of unknown fate is ambiguous: `Call.unknown_fate` reports it.
 CONSUME_EVALUATION = Operation(
-    "consume_evaluation", "POST", "/v3/evaluations/{id}/consume", _EVALUATION_ID, "Evaluation"
+    "consume_evaluation",
+    "POST",
+    "/v3/evaluations/{id}/consume",
+    _EVALUATION_ID,
+    "Evaluation",
+    identified_by="id",
 )
 GET_CHALLENGE = Operation(
-    "get_challenge", "GET", "/v3/challenges/{id}", (("challenge_id", "id"),), "Challenge"
+    "get_challenge",
+    "GET",
+    "/v3/challenges/{id}",
+    (("challenge_id", "id"),),
+    "Challenge",
+    identified_by="id",
 )
 GET_USER_DEVICES = Operation(
     "get_user_devices", "GET", "/v3/user/{user}/devices", (("user", "user"),), "Device", many=True

@@ -20,7 +20,7 @@ from rupt_api import (
     __version__,
 )
 from rupt_api.models import Challenge, Device, Group
-from tests.payloads import EVALUATION
+from tests.payloads import DOC_ID, EVALUATION
 
 from .conftest import SECRET, Recorder, Surface, json_response
 
@@ -48,7 +48,14 @@ def test_get_evaluation_sends_auth_and_returns_a_model(surface: Surface) -> None
 @pytest.mark.parametrize(
     ("method", "arg", "http_method", "path", "payload", "model"),
     [
-        ("consume_evaluation", "e1", "POST", "/v3/evaluations/e1/consume", EVALUATION, Evaluation),
+        (
+            "consume_evaluation",
+            DOC_ID,
+            "POST",
+            f"/v3/evaluations/{DOC_ID}/consume",
+            EVALUATION,
+            Evaluation,
+        ),
         ("get_challenge", "c1", "GET", "/v3/challenges/c1", CHALLENGE, Challenge),
     ],
 )
@@ -96,7 +103,7 @@ def test_unknown_values_and_fields_are_kept(surface: Surface) -> None:
     future = {**EVALUATION, "verdict": "quarantine", "brand_new": {"x": 1}}
     future["challenge"] = {"id": "c", "status": "escalated", "novel": True}
     evaluation = surface.call(
-        surface.client(Recorder(json_response(200, future))), "get_evaluation", "e"
+        surface.client(Recorder(json_response(200, future))), "get_evaluation", DOC_ID
     )
     assert evaluation.verdict == "quarantine"
     assert evaluation["brand_new"] == {"x": 1}
@@ -228,7 +235,7 @@ def test_bad_ids_are_refused_before_any_request(
     ],
 )
 def test_ids_are_percent_encoded(surface: Surface, value: str, path: str) -> None:
-    rec = Recorder(json_response(200, EVALUATION))
+    rec = Recorder(json_response(200, {**EVALUATION, "id": value}))
     surface.call(surface.client(rec), "get_evaluation", value)
     assert rec.requests[0].url.raw_path.decode() == path
 
@@ -300,10 +307,10 @@ def test_the_secret_is_in_no_repr_message_or_log(
 def test_one_debug_line_per_attempt(surface: Surface, caplog: pytest.LogCaptureFixture) -> None:
     rec = Recorder(json_response(503, {}), json_response(200, EVALUATION))
     caplog.set_level(logging.DEBUG, logger="rupt_api")
-    surface.call(surface.client(rec), "get_evaluation", "e1")
+    surface.call(surface.client(rec), "get_evaluation", DOC_ID)
     lines = [r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG]
     assert len(lines) == 2
-    assert lines[0].startswith("GET /v3/evaluations/e1 -> 503")
+    assert lines[0].startswith(f"GET /v3/evaluations/{DOC_ID} -> 503")
     assert lines[0].endswith("(attempt 1)")
     assert lines[1].endswith("(attempt 2)")
 
@@ -317,7 +324,7 @@ def test_with_options_shares_the_pool_and_never_closes_it() -> None:
     assert (client.timeout, client.retries) == (3, 3)
     assert fast._pool is client._pool
     fast.close()
-    assert client.get_evaluation("e").id == EVALUATION["id"]
+    assert client.get_evaluation(DOC_ID).id == DOC_ID
     with pytest.raises(ValueError, match="timeout"):
         client.with_options(timeout=-1)
 

@@ -35,7 +35,7 @@ from rupt_api import (
     RuptResponseError,
     RuptVerificationError,
 )
-from tests.payloads import CHALLENGE, CONSUMED_EVALUATION, DEVICES, EVALUATION, POLICY, RISK
+from tests.payloads import CHALLENGE, CONSUMED_EVALUATION, DEVICES, DOC_ID, EVALUATION, POLICY, RISK
 
 from ._payload_support import FULL_CHALLENGE, FULL_DEVICES, FULL_EVALUATION, normalised
 
@@ -419,14 +419,20 @@ def _assert_aware(model: Any) -> None:
         assert value is None or value.tzinfo is not None, (name, value)
 
 
+def _asked_for(variant: tuple[Any, Any]) -> tuple[Any, Any]:
+    """The variant about the resource the test asks for (an answer about another id is refused)."""
+    sent, kept = variant
+    return {**sent, "id": DOC_ID}, {**kept, "id": DOC_ID}
+
+
 @PROPERTY
 @given(variant=evaluation_variants())
 def test_well_formed_evaluations_parse_and_keep_everything(
     server: Server, variant: tuple[Any, Any]
 ) -> None:
-    sent, kept = variant
+    sent, kept = _asked_for(variant)
     for method in ("get_evaluation", "consume_evaluation"):
-        result = server.call(sent, method, "e1")
+        result = server.call(sent, method, DOC_ID)
         assert isinstance(result, Evaluation), result
         _assert_kept(result, kept)
         _assert_aware(result)
@@ -444,8 +450,8 @@ def test_well_formed_evaluations_parse_and_keep_everything(
 def test_well_formed_challenges_parse_and_keep_everything(
     server: Server, variant: tuple[Any, Any]
 ) -> None:
-    sent, kept = variant
-    result = server.call(sent, "get_challenge", "c1")
+    sent, kept = _asked_for(variant)
+    result = server.call(sent, "get_challenge", DOC_ID)
     assert isinstance(result, Challenge), result
     _assert_kept(result, kept)
     _assert_aware(result)
@@ -472,14 +478,14 @@ def test_well_formed_device_lists_parse_and_keep_everything(
 # -- malformed variants and arbitrary bodies: a result or a RuptError ------------------------------
 
 METHODS: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = [
-    ("get_evaluation", ("e1",), {}),
-    ("consume_evaluation", ("e1",), {}),
-    ("get_challenge", ("c1",), {}),
+    ("get_evaluation", (DOC_ID,), {}),
+    ("consume_evaluation", (DOC_ID,), {}),
+    ("get_challenge", (DOC_ID,), {}),
     ("get_user_devices", ("u1",), {}),
     ("update_user", ("u1",), {"email": "u@example.com"}),
     (
         "verify_challenge",
-        ("e1",),
+        (DOC_ID,),
         {"action": "login", "user_id": "external_account_id", "email": "USER@example.com"},
     ),
 ]
@@ -536,7 +542,7 @@ def test_arbitrary_bodies_are_a_result_or_a_rupt_error(
 
 def test_deeply_nested_and_huge_bodies_are_response_errors(server: Server) -> None:
     for raw in (b"[" * 100_000 + b"]" * 100_000, b'{"id": ' + b"9" * 5000 + b"}"):
-        outcome = server.call(raw, "get_evaluation", "e1")
+        outcome = server.call(raw, "get_evaluation", DOC_ID)
         assert isinstance(outcome, RuptResponseError), outcome
         assert outcome.body == raw
 
@@ -548,7 +554,7 @@ def test_deeply_nested_and_huge_bodies_are_response_errors(server: Server) -> No
 def test_verify_challenge_with_a_non_string_email_is_a_mismatch(server: Server, email: Any) -> None:
     """Regression: this used to raise AttributeError from `.strip()` (fixed in b8f6ca9)."""
     body = BASES["verify_challenge"] | {"user": {"id": "u1", "email": email}}
-    outcome = server.call(body, "verify_challenge", "e1", action="login", email="a@b.c")
+    outcome = server.call(body, "verify_challenge", DOC_ID, action="login", email="a@b.c")
     assert isinstance(outcome, ChallengeMismatchError), outcome
     assert outcome.field == "email"
 
@@ -564,7 +570,7 @@ def test_verify_challenge_with_a_non_string_email_is_a_mismatch(server: Server, 
 )
 def test_every_rfc3339_timestamp_parses(server: Server, stamp: str, expected: dt.datetime) -> None:
     """Regression: these used to fail the whole answer (datetime.fromisoformat refuses them)."""
-    outcome = server.call(EVALUATION | {"createdAt": stamp}, "get_evaluation", "e1")
+    outcome = server.call(EVALUATION | {"createdAt": stamp}, "get_evaluation", DOC_ID)
     assert isinstance(outcome, Evaluation), outcome
     assert outcome.created_at == expected
 

@@ -284,7 +284,7 @@ def test_the_registry_sends_what_the_generated_client_sends(name: str) -> None:
     # The generated functions name path parameters after the spec's placeholders (`id`, `user`).
     _generated_module(name).sync_detailed(**call, client=client, **call_kwargs)
 
-    method, path, content = operation.request(*args, **kwargs)
+    method, path, content, _ = operation.request(*args, **kwargs)
     (request,) = seen
     assert (method, path) == (request.method, request.url.raw_path.decode())
     if content is None:
