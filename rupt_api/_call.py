@@ -30,6 +30,7 @@ from ._exceptions import (
 )
 from ._logging import logger
 from ._operations import Operation, RequestSpec
+from ._redact import redact, scrub
 from ._retry import causes, names_no_such_host, parse_retry_after
 
 # Rupt's answers are a few KB; a body past this is refused rather than buffered.
@@ -160,6 +161,7 @@ class Call:
             try:
                 value = parse(json.loads(content))
             except Exception as exc:  # JSONDecodeError, KeyError, TypeError, ValueError, ...
+                scrub(exc, self._options.secret)
                 raise RuptResponseError(
                     f"Rupt's {status} answer to {self.operation.name} does not have the documented"
                     f" shape ({type(exc).__name__}: {_short(str(exc), self._options.secret)})",
@@ -184,6 +186,9 @@ class Call:
 
     def fail(self, error: Exception, started: float) -> NoReturn:
         """Raise what an attempt that got no answer means, chained to `error` if translated."""
+        # What a server echoed (the Authorization header in a malformed status or header line)
+        # ends up in the messages of httpx's and h11's exceptions, chained to what we raise.
+        scrub(error, self._options.secret)
         translated = self.failure(error, started)
         if translated is error:
             raise error
@@ -355,7 +360,7 @@ def _attempts(count: int) -> str:
 
 
 def _short(text: str, secret: str, limit: int = 200) -> str:
-    text = " ".join(text.replace(secret, "[redacted]").split())
+    text = " ".join(redact(text, secret).split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
