@@ -19,6 +19,7 @@ from ._config import (
     DEFAULT_TIMEOUT,
 )
 from ._continuation import BACKSTOP_SECONDS
+from ._decoding import aread_body
 from ._exceptions import RuptApiError, RuptError, RuptTimeoutError
 from ._transport import async_client_factory
 from ._verify import Expected
@@ -273,11 +274,8 @@ class AsyncRuptAPI(BaseClient):
         try:
             async with asyncio.timeout_at(loop_deadline):
                 response = await client.send(request, stream=True, follow_redirects=False)
-                chunks: list[bytes] = []
                 try:
-                    async for chunk in response.aiter_bytes():
-                        call.check_chunk(response, chunk)
-                        chunks.append(chunk)
+                    content = await aread_body(call, response)
                 finally:
                     await response.aclose()
         except TimeoutError:
@@ -286,7 +284,7 @@ class AsyncRuptAPI(BaseClient):
             call.fail(DeadlinePassed(), started)
         except Exception as exc:
             call.fail(self._pool.loop_error(exc) or exc, started)
-        return call.result(response, b"".join(chunks), started)
+        return call.result(response, content, started)
 
     @staticmethod
     async def _sleep(call: Call, seconds: float) -> None:

@@ -16,6 +16,7 @@ from ._config import (
     DEFAULT_RETRIES,
     DEFAULT_TIMEOUT,
 )
+from ._decoding import read_body
 from ._exceptions import RuptApiError, RuptTimeoutError
 from ._transport import SyncPool, set_thread_deadline
 from ._verify import Expected
@@ -219,21 +220,18 @@ class RuptAPI(BaseClient):
             raise call.closed_error()
         request = call.next_request()
         started = time.perf_counter()
-        chunks: list[bytes] = []
         set_thread_deadline(call.deadline)
         try:
             response = self._pool.client.send(request, stream=True, follow_redirects=False)
             try:
-                for chunk in response.iter_bytes():
-                    call.check_chunk(response, chunk)
-                    chunks.append(chunk)
+                content = read_body(call, response)
             finally:
                 response.close()
         except Exception as exc:
             call.fail(exc, started)
         finally:
             set_thread_deadline(None)
-        return call.result(response, b"".join(chunks), started)
+        return call.result(response, content, started)
 
     @staticmethod
     def _sleep(call: Call, seconds: float) -> None:

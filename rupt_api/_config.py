@@ -191,6 +191,10 @@ class Options:
             raise ValueError("secret must not be empty: pass your project secret from Rupt")
         if any(ch in secret for ch in "\r\n\0"):
             raise ValueError("secret must not contain line breaks or NUL characters")
+        # What the SDK can decode with a bound on the output (see _decoding); loaded here, not at
+        # import, as it looks for optional brotli and zstd modules.
+        from ._decoding import accept_encoding  # noqa: PLC0415
+
         return cls(
             base_url=resolve_domain(domain),
             timeout=_seconds("timeout", timeout, allow_zero=False),
@@ -201,6 +205,7 @@ class Options:
                 "Authorization": f"Bearer {secret}",
                 "User-Agent": USER_AGENT,
                 "Accept": "application/json",
+                "Accept-Encoding": accept_encoding(),
                 "X-Rupt-Client": f"python/{platform.python_version()}",
             },
         )

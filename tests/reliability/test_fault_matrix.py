@@ -50,6 +50,7 @@ from rupt_api import (
 )
 from rupt_api.models import Challenge, Device, Evaluation
 
+from ._bombs import BOMBS
 from ._fault_server import (
     Behaviour,
     Connection,
@@ -436,6 +437,33 @@ def _retry_after_date(env: Env, conn: Connection) -> None:
     respond(conn, 503, "Service Unavailable", b'{"message":"busy"}', {**_JSON, **headers})
 
 
+def _bomb_faults() -> list[Fault]:
+    """A 200 whose body decodes to 1 GiB of zeros, for every coding the SDK decodes (br and zstd
+    where installed), and a gzip bomb inside gzip: refused as `RuptResponseError` at the 4 MiB
+    limit (or unread, for the stacked coding), quickly (timing "fast"), for every operation
+    (`update_user` too: the limit applies to every answer). Memory: `test_bombs.py`."""
+    faults = []
+    for encoding, build in BOMBS.items():
+        bomb = build()
+        if bomb is None:
+            continue
+
+        def answer(
+            env: Env, conn: Connection, bomb: bytes = bomb, encoding: str = encoding
+        ) -> None:
+            respond(conn, 200, "OK", bomb, {**_JSON, "Content-Encoding": encoding})
+
+        def check(env: Env, err: BaseException, encoding: str = encoding) -> None:
+            assert isinstance(err, RuptResponseError)
+            assert len(err.body) <= 1024
+            stacked = encoding == "gzip, gzip"
+            assert ("stacked content codings" if stacked else "larger than") in str(err)
+
+        name = "bomb_" + encoding.replace(", ", "_in_") + "_200"
+        faults.append(Fault(name, _always(answer), _too_big, check=check))
+    return faults
+
+
 ECHO_500 = json.dumps(
     {"code": "internal", "message": f"could not check the key: Authorization: Bearer {SECRET}"}
 ).encode()
@@ -524,6 +552,7 @@ FAULTS = [
         lambda op: Expect(RuptApiError, 302),
         check=_check_redirect,
     ),
+    *_bomb_faults(),
 ]
 
 # SDK defects this matrix found, keyed (surface, operation, fault) -> reason, are marked
