@@ -40,7 +40,7 @@ def require() -> None:
         raise ImportError(EXTRA_HINT) from exc
 
 
-def new_aiohttp_client(limits: httpx.Limits) -> httpx.AsyncClient:
+def new_aiohttp_client(limits: httpx.Limits, trust_env: bool = True) -> httpx.AsyncClient:
     """A client whose transports are aiohttp sessions (one per event loop, made on first use)."""
     global _client_class  # noqa: PLW0603 - the class needs the optional import: built once
     if _client_class is None:
@@ -71,4 +71,4 @@ def new_aiohttp_client(limits: httpx.Limits) -> httpx.AsyncClient:
                 return response
 
         _client_class = DirectAiohttpClient
-    return _client_class(limits=limits, follow_redirects=False)
+    return _client_class(limits=limits, follow_redirects=False, trust_env=trust_env)

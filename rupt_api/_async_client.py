@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal, Self, TypeVar
 import httpx
 
 from . import _operations as ops
-from ._base import BaseClient, expect_http_client
+from ._base import BaseClient, expect_bool, expect_http_client
 from ._call import Call, DeadlinePassed
 from ._config import (
     DEFAULT_MAX_RETRY_DELAY,
@@ -123,12 +123,14 @@ class AsyncRuptAPI(BaseClient):
         max_retry_delay: float = DEFAULT_MAX_RETRY_DELAY,
         http_client: httpx.AsyncClient | None = None,
         transport: Literal["httpx", "aiohttp"] = "httpx",
+        trust_env: bool = True,
     ) -> None:
         self._configure(
             secret, domain=domain, timeout=timeout, retries=retries, max_retry_delay=max_retry_delay
         )
         http_client = expect_http_client(http_client, httpx.AsyncClient)
-        self._pool = _AsyncPool(http_client, async_client_factory(transport, http_client))
+        new_client = async_client_factory(transport, http_client, expect_bool(trust_env))
+        self._pool = _AsyncPool(http_client, new_client)
 
     # -- the API ---------------------------------------------------------------------------------
 

@@ -102,3 +102,10 @@ def expect_http_client(value: object, expected: type[HttpClient]) -> HttpClient 
         else "httpx.Client for RuptAPI"
     )
     raise TypeError(f"http_client must be an {name}, not {type(value).__name__} (use an {other})")
+
+
+def expect_bool(value: object, name: str = "trust_env") -> bool:
+    """Check a flag is a real bool (a string such as "false" would read as true)."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, not {type(value).__name__}")
+    return value

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Self
 import httpx
 
 from . import _operations as ops
-from ._base import BaseClient, expect_http_client
+from ._base import BaseClient, expect_bool, expect_http_client
 from ._call import Call, DeadlinePassed
 from ._config import (
     DEFAULT_MAX_RETRY_DELAY,
@@ -46,6 +46,10 @@ class RuptAPI(BaseClient):
         http_client: an `httpx.Client` to send requests with (its transport, pool, proxies and
             event hooks are used; URLs, authentication and timeouts still come from the SDK).
             The SDK does not close a client it was given.
+        trust_env: honour the environment's proxies (`HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`,
+            `NO_PROXY`) and CA bundle (`SSL_CERT_FILE`, `SSL_CERT_DIR`) as httpx does; False
+            ignores them. A setting that cannot be used is a `ValueError` naming the variable.
+            Applies to the SDK's own pool, not to an `http_client` given.
     """
 
     def __init__(
@@ -57,11 +61,12 @@ class RuptAPI(BaseClient):
         retries: int = DEFAULT_RETRIES,
         max_retry_delay: float = DEFAULT_MAX_RETRY_DELAY,
         http_client: httpx.Client | None = None,
+        trust_env: bool = True,
     ) -> None:
         self._configure(
             secret, domain=domain, timeout=timeout, retries=retries, max_retry_delay=max_retry_delay
         )
-        self._pool = SyncPool(expect_http_client(http_client, httpx.Client))
+        self._pool = SyncPool(expect_http_client(http_client, httpx.Client), expect_bool(trust_env))
 
     # -- the API ---------------------------------------------------------------------------------
 

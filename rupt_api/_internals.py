@@ -33,6 +33,20 @@ PRIVATE_NAMES = (
         " installed on it (httpx has no public way to pass a network backend)",
     ),
     PrivateName(
+        "httpx",
+        "httpx.Client",
+        "_transport",
+        "the transport an httpx.Client built for itself (honouring the environment), whose pool"
+        " gets the deadline backend",
+    ),
+    PrivateName(
+        "httpx",
+        "httpx.Client",
+        "_mounts",
+        "the proxy transports an httpx.Client built from HTTP(S)_PROXY/ALL_PROXY/NO_PROXY, whose"
+        " pools get the deadline backend too",
+    ),
+    PrivateName(
         "httpcore",
         "httpcore.ConnectionPool",
         "_network_backend",
@@ -63,3 +77,13 @@ def transport_for_url(client: Any, url: Any) -> Any:
 def set_network_backend(transport: Any, backend: Any) -> None:
     """Replace the backend that `network_backend(transport)` returned (when not None)."""
     transport._pool._network_backend = backend
+
+
+def client_transports(client: Any) -> list[Any]:
+    """The transports an `httpx.Client` built for itself: its default one and its proxies'.
+
+    Empty if the names are gone: the SDK then keeps per-phase timeouts (see `network_backend`).
+    """
+    transports = [getattr(client, "_transport", None)]
+    transports += list(getattr(client, "_mounts", {}).values())
+    return [transport for transport in transports if transport is not None]

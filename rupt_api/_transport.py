@@ -14,10 +14,12 @@ import os
 import threading
 import weakref
 from collections.abc import Callable
+from typing import TypeVar
 
 import httpx
 
-from ._internals import network_backend, set_network_backend
+from ._environment import check as check_environment
+from ._internals import client_transports, network_backend, set_network_backend
 
 # Shared by every client in the process; one slot per thread.
 _deadlines = threading.local()
@@ -38,30 +40,45 @@ def thread_deadline() -> float | None:
     return deadline
 
 
-def new_sync_client() -> httpx.Client:
-    """The pool a `RuptAPI` creates for itself when no `http_client` is given."""
+def new_sync_client(trust_env: bool = True) -> httpx.Client:
+    """The pool a `RuptAPI` creates for itself when no `http_client` is given.
+
+    httpx builds the transports itself, so the environment's proxies are honoured as by any
+    httpx.Client (a transport passed in would turn them off); each one then gets the deadline
+    backend, the proxies' included.
+    """
     from ._deadline_backend import DeadlineBackend  # noqa: PLC0415 - httpcore loads with a pool
 
-    transport = httpx.HTTPTransport(limits=DEFAULT_LIMITS)
-    # httpx exposes no way to pass a network backend (a private name: see _internals.py).
-    # Fall back to per-phase timeouts when it is not there.
-    backend = network_backend(transport)
-    if backend is not None:
-        set_network_backend(transport, DeadlineBackend(backend))
-    return httpx.Client(transport=transport, follow_redirects=False)
+    client = _new_client(httpx.Client, trust_env)
+    # httpx exposes no way to pass a network backend (private names: see _internals.py).
+    # Fall back to per-phase timeouts when they are not there.
+    for transport in client_transports(client):
+        backend = network_backend(transport)
+        if backend is not None:
+            set_network_backend(transport, DeadlineBackend(backend))
+    return client
 
 
-def new_async_client() -> httpx.AsyncClient:
+def new_async_client(trust_env: bool = True) -> httpx.AsyncClient:
     """The pool an `AsyncRuptAPI` creates for itself (per event loop) when none is given."""
-    return httpx.AsyncClient(limits=DEFAULT_LIMITS, follow_redirects=False)
+    return _new_client(httpx.AsyncClient, trust_env)
+
+
+HttpxClient = TypeVar("HttpxClient", httpx.Client, httpx.AsyncClient)
+
+
+def _new_client(cls: type[HttpxClient], trust_env: bool) -> HttpxClient:
+    if trust_env:
+        check_environment()
+    return cls(limits=DEFAULT_LIMITS, follow_redirects=False, trust_env=trust_env)
 
 
 def async_client_factory(
-    transport: object, http_client: httpx.AsyncClient | None
+    transport: object, http_client: httpx.AsyncClient | None, trust_env: bool = True
 ) -> Callable[[], httpx.AsyncClient]:
     """What makes an `AsyncRuptAPI`'s own pool (per event loop) for its `transport` option."""
     if transport == "httpx":
-        return new_async_client
+        return lambda: new_async_client(trust_env)
     if transport != "aiohttp":
         raise ValueError(f"transport must be 'httpx' or 'aiohttp', not {transport!r}")
     if http_client is not None:
@@ -72,7 +89,9 @@ def async_client_factory(
     from ._aiohttp import new_aiohttp_client, require  # noqa: PLC0415 - an optional extra
 
     require()  # at once, so a missing extra is found where the client is created
-    return lambda: new_aiohttp_client(DEFAULT_LIMITS)
+    if trust_env:
+        check_environment()
+    return lambda: new_aiohttp_client(DEFAULT_LIMITS, trust_env)
 
 
 class SyncPool:
@@ -83,9 +102,10 @@ class SyncPool:
     a TLS connection would write to a socket the parent still uses).
     """
 
-    def __init__(self, http_client: httpx.Client | None) -> None:
+    def __init__(self, http_client: httpx.Client | None, trust_env: bool = True) -> None:
         self.owned = http_client is None
-        self.client = new_sync_client() if http_client is None else http_client
+        self.trust_env = trust_env
+        self.client = new_sync_client(trust_env) if http_client is None else http_client
         self.closed = False
         self._inherited: list[httpx.Client] = []
         if self.owned:
@@ -93,7 +113,7 @@ class SyncPool:
 
     def after_fork_in_child(self) -> None:
         self._inherited.append(self.client)
-        self.client = new_sync_client()
+        self.client = new_sync_client(self.trust_env)
 
     def close(self) -> None:
         self.closed = True

@@ -24,6 +24,8 @@ PACKAGE = Path(__file__).resolve().parents[2] / "rupt_api"
 def _instance(owner: str) -> object:
     if owner == "httpx.HTTPTransport":
         return httpx.HTTPTransport()
+    if owner == "httpx.Client":
+        return httpx.Client()
     if owner == "httpcore.ConnectionPool":
         return httpx.HTTPTransport()._pool
     if owner == "httpx.AsyncClient":
