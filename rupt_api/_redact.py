@@ -60,12 +60,19 @@ def redact(text: str, secret: str) -> str:
 def _clean(value: Any, secret: str) -> Any:
     if isinstance(value, str):
         return redact(value, secret)
-    if isinstance(value, bytes | bytearray):
-        raw = bytes(value)
-        text = raw.decode("latin-1")
-        cleaned = redact(text, secret)
-        return value if cleaned == text else type(value)(cleaned.encode("latin-1", "replace"))
-    return value
+    if not isinstance(value, bytes | bytearray):
+        # An object in `args` (aiohttp puts the request, headers included, in its errors):
+        # replaced by its redacted text when its text would show the secret.
+        try:
+            texts = (str(value), repr(value))
+        except Exception:
+            return value
+        if any(redact(text, secret) != text for text in texts):
+            return redact(texts[0], secret)
+        return value
+    text = bytes(value).decode("latin-1")
+    cleaned = redact(text, secret)
+    return value if cleaned == text else type(value)(cleaned.encode("latin-1", "replace"))
 
 
 def _leaks(exc: BaseException, secret: str) -> bool:

@@ -10,6 +10,7 @@ and redaction must leave the rest of every message intact however short the secr
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import io
 import logging
 import re
@@ -68,9 +69,10 @@ def _call(surface: str, url: str, secret: str, token: str) -> RuptError:
             except RuptError as err:
                 return err
     else:
+        options = {} if surface == "async-httpx" else {"transport": surface.removeprefix("async-")}
 
         async def main() -> RuptError:
-            async with AsyncRuptAPI(secret, domain=url, retries=0, timeout=5) as client:
+            async with AsyncRuptAPI(secret, domain=url, retries=0, timeout=5, **options) as client:
                 try:
                     await client.get_evaluation(token)
                 except RuptError as err:
@@ -124,7 +126,13 @@ def _leaks(text: str, secret: str, *, whole_tokens: bool = True) -> list[str]:
     return re.findall(pattern, text)
 
 
-@pytest.mark.parametrize("surface", ["sync", "async"])
+# Every surface: sync, and each transport AsyncRuptAPI offers.
+SURFACES = ["sync", "async-httpx"]
+if importlib.util.find_spec("httpx_aiohttp") is not None:
+    SURFACES.append("async-aiohttp")
+
+
+@pytest.mark.parametrize("surface", SURFACES)
 @pytest.mark.parametrize("echo", list(ECHOES))
 def test_an_echoed_secret_is_in_no_traceback(server: FaultServer, surface: str, echo: str) -> None:
     messages: dict[str, list[str]] = {}
