@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncGenerator, Callable, Coroutine
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Self, TypeVar
 
@@ -49,12 +50,16 @@ def start_task(coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
 
 
 class _AsyncPool:
-    """The httpx.AsyncClient an `AsyncRuptAPI` and its `with_options` copies share.
+    """The httpx.AsyncClient an `AsyncRuptAPI` and its `with_options` copies share, per loop.
 
-    An httpx.AsyncClient's connections belong to the event loop that opened them. An owned
-    client is therefore replaced when the client is used from a new loop (pytest's per-test
-    loops, a second `asyncio.run()`); the old one is kept referenced, not used again. An injected
-    client is used as it is: it may well work on any loop (an in-memory transport does).
+    An httpx.AsyncClient's connections belong to the event loop that opened them, so an owned
+    pool keeps one client per loop (pytest's per-test loops, one `asyncio.run()` per celery
+    task, threads each running a loop). Each closes with its loop: an async generator started
+    on the loop stays suspended until the loop shuts down its async generators (as
+    `asyncio.run()` does before closing the loop), and its `finally` closes that loop's client
+    on that loop. A loop closed without that shutdown is forgotten when a new loop comes (its
+    sockets are then the garbage collector's), so a process cycling through loops keeps file
+    descriptors and memory bounded. An injected client is used as it is, on any loop.
     """
 
     def __init__(
@@ -62,19 +67,49 @@ class _AsyncPool:
     ) -> None:
         self.owned = http_client is None
         self._new_client = new_client
+        # The client of the loop used last; the first is made here, so that the environment is
+        # checked when the AsyncRuptAPI is created.
         self.client = new_client() if http_client is None else http_client
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stale: list[httpx.AsyncClient] = []
+        self._unbound: httpx.AsyncClient | None = self.client if self.owned else None
+        self._clients: dict[asyncio.AbstractEventLoop, httpx.AsyncClient] = {}
+        self._keepers: dict[asyncio.AbstractEventLoop, AsyncGenerator[None, None]] = {}
         self.closed = False
 
     def for_running_loop(self) -> httpx.AsyncClient:
+        if not self.owned:
+            return self.client
         loop = asyncio.get_running_loop()
-        if loop is not self._loop:
-            if self._loop is not None and self.owned:
-                self._stale.append(self.client)
-                self.client = self._new_client()
-            self._loop = loop
-        return self.client
+        client = self._clients.get(loop)
+        if client is None:
+            self._forget_closed_loops()
+            client, self._unbound = self._unbound or self._new_client(), None
+            self._clients[loop] = client
+            self._close_with(loop, client)
+        self.client = client
+        return client
+
+    def _close_with(self, loop: asyncio.AbstractEventLoop, client: httpx.AsyncClient) -> None:
+        async def keeper() -> AsyncGenerator[None, None]:
+            try:
+                yield
+            finally:
+                self._clients.pop(loop, None)
+                self._keepers.pop(loop, None)
+                if not loop.is_closed():  # shutting down (or aclose): close it on its loop
+                    await client.aclose()
+
+        generator = keeper()
+        # Its first step registers it with the running loop (its async generator hooks).
+        with contextlib.suppress(StopIteration):
+            generator.asend(None).send(None)
+        self._keepers[loop] = generator
+
+    def _forget_closed_loops(self) -> None:
+        # Loops closed without shutting down their async generators: their closers never ran.
+        # Dropped, a closer is not run through its dead loop (asyncio skips closed loops).
+        for loop in [loop for loop in self._clients if loop.is_closed()]:
+            self._clients.pop(loop, None)
+            self._keepers.pop(loop, None)
 
     def loop_error(self, error: Exception) -> RuptError | None:
         """A clear error for an injected client whose connections belong to another loop."""
@@ -90,10 +125,14 @@ class _AsyncPool:
 
     async def aclose(self) -> None:
         self.closed = True
-        # Connections opened on another (by now usually closed) loop cannot be closed from this
-        # one; they are dropped with that loop.
-        if self.owned and self._loop in (None, asyncio.get_running_loop()):
-            await self.client.aclose()
+        if not self.owned:
+            return
+        keeper = self._keepers.get(asyncio.get_running_loop())
+        if keeper is not None:
+            await keeper.aclose()  # closes this loop's client
+        if self._unbound is not None:
+            await self._unbound.aclose()
+        # Clients of other loops that are still running close when those loops shut down.
 
 
 class AsyncRuptAPI(BaseClient):

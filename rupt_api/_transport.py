@@ -11,10 +11,11 @@ checked between body chunks and per phase (see the README).
 from __future__ import annotations
 
 import os
+import ssl
 import threading
 import weakref
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
 
@@ -59,18 +60,25 @@ def new_sync_client(trust_env: bool = True) -> httpx.Client:
     return client
 
 
-def new_async_client(trust_env: bool = True) -> httpx.AsyncClient:
+def new_async_client(trust_env: bool = True, verify: Any = True) -> httpx.AsyncClient:
     """The pool an `AsyncRuptAPI` creates for itself (per event loop) when none is given."""
-    return _new_client(httpx.AsyncClient, trust_env)
+    return _new_client(httpx.AsyncClient, trust_env, verify)
 
 
 HttpxClient = TypeVar("HttpxClient", httpx.Client, httpx.AsyncClient)
 
 
-def _new_client(cls: type[HttpxClient], trust_env: bool) -> HttpxClient:
+def _new_client(cls: type[HttpxClient], trust_env: bool, verify: Any = True) -> HttpxClient:
     if trust_env:
         check_environment()
-    return cls(limits=DEFAULT_LIMITS, follow_redirects=False, trust_env=trust_env)
+    return cls(limits=DEFAULT_LIMITS, follow_redirects=False, trust_env=trust_env, verify=verify)
+
+
+def tls_context(trust_env: bool = True) -> ssl.SSLContext:
+    """The TLS context httpx would build (the environment's CA bundle included), to share."""
+    if trust_env:
+        check_environment()
+    return httpx.create_ssl_context(trust_env=trust_env)
 
 
 def async_client_factory(
@@ -78,7 +86,9 @@ def async_client_factory(
 ) -> Callable[[], httpx.AsyncClient]:
     """What makes an `AsyncRuptAPI`'s own pool (per event loop) for its `transport` option."""
     if transport == "httpx":
-        return lambda: new_async_client(trust_env)
+        # One TLS context for every loop's client: loading the CA bundle takes milliseconds.
+        verify = tls_context(trust_env)
+        return lambda: new_async_client(trust_env, verify)
     if transport != "aiohttp":
         raise ValueError(f"transport must be 'httpx' or 'aiohttp', not {transport!r}")
     if http_client is not None:
