@@ -22,7 +22,7 @@ import pytest
 from rupt_api import AsyncRuptAPI, RuptAPI, RuptTimeoutError
 from rupt_api.testing import FakeRupt
 
-from .conftest import SECRET
+from .conftest import ASYNC_TRANSPORTS, SECRET
 
 TARGET = "http://rupt-behind-a-proxy.invalid"
 PROXY_VARIABLES = ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"]
@@ -104,7 +104,12 @@ def proxy() -> Iterator[ForwardProxy]:
 
 
 def _get(surface: str, evaluation_id: str, **options: Any) -> Any:
-    """One get_evaluation on a fresh client with its own pool; the result or the error."""
+    """One get_evaluation on a fresh client with its own pool; the result or the error.
+
+    `surface` is "sync", or "async-<transport>" for each transport AsyncRuptAPI offers.
+    """
+    if surface.startswith("async-") and surface != "async-httpx":
+        options["transport"] = surface.removeprefix("async-")
     if surface == "sync":
         with RuptAPI(SECRET, retries=0, **options) as client:
             try:
@@ -122,7 +127,7 @@ def _get(surface: str, evaluation_id: str, **options: Any) -> Any:
     return asyncio.run(main())
 
 
-SURFACES = ["sync", "async"]
+SURFACES = ["sync", *(f"async-{transport}" for transport in ASYNC_TRANSPORTS)]
 
 
 @pytest.mark.parametrize("variable", ["HTTP_PROXY", "http_proxy", "ALL_PROXY"])

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import importlib.util
 import json
 import os
 import sys
@@ -21,13 +20,12 @@ import time
 
 from rupt_api import AsyncRuptAPI
 from rupt_api.testing import FakeRupt
+from tests.facade.conftest import ASYNC_TRANSPORTS
 
 SECRET = "sk_test_many_loops"
 WARM_UP = 50
-# Every transport AsyncRuptAPI offers (aiohttp where its optional extra is installed).
-TRANSPORTS = ["httpx"]
-if importlib.util.find_spec("httpx_aiohttp") is not None:
-    TRANSPORTS.append("aiohttp")
+# Every transport AsyncRuptAPI offers.
+TRANSPORTS = ASYNC_TRANSPORTS
 
 
 def _fds() -> int:

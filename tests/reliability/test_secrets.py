@@ -10,7 +10,6 @@ and redaction must leave the rest of every message intact however short the secr
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import io
 import logging
 import re
@@ -22,6 +21,7 @@ import pytest
 
 from rupt_api import AsyncRuptAPI, RuptAPI, RuptError, RuptNetworkError, RuptResponseError
 from rupt_api._redact import redact
+from tests.facade.conftest import ASYNC_TRANSPORTS
 
 from ._fault_server import Connection, FaultServer, Seen, respond
 
@@ -127,9 +127,7 @@ def _leaks(text: str, secret: str, *, whole_tokens: bool = True) -> list[str]:
 
 
 # Every surface: sync, and each transport AsyncRuptAPI offers.
-SURFACES = ["sync", "async-httpx"]
-if importlib.util.find_spec("httpx_aiohttp") is not None:
-    SURFACES.append("async-aiohttp")
+SURFACES = ["sync", *(f"async-{transport}" for transport in ASYNC_TRANSPORTS)]
 
 
 @pytest.mark.parametrize("surface", SURFACES)
