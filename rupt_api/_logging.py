@@ -22,7 +22,12 @@ from typing import Any
 
 logger = logging.getLogger("rupt_api")
 
-LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING}
+LEVELS = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warning": logging.WARNING,
+    "error": logging.ERROR,
+}
 
 
 def configure_from_environment() -> None:

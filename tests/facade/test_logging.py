@@ -190,7 +190,11 @@ def test_rupt_log_info_prints_retries_not_attempts(level: str) -> None:
     assert all("INFO get_evaluation: attempt" in line and "retrying in" in line for line in lines)
 
 
+def test_rupt_log_warning_is_quiet_about_retries() -> None:
+    assert run("warning", "basicConfig-after") == []
+
+
 def test_an_unknown_rupt_log_value_says_so() -> None:
     lines = run("verbose", "alone")
-    assert "RUPT_LOG='verbose' is not one of debug, info, warning" in lines[0]
+    assert "RUPT_LOG='verbose' is not one of debug, info, warning, error" in lines[0]
     assert len(lines) == 5  # the warning, then info
