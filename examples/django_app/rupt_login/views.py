@@ -283,7 +283,10 @@ _SUCCESS_PAGE = """<!doctype html>
 <p id="message">Checking your sign-in...</p>
 <script>
   // Step 3 of the guide: carry the evaluation id to the server, which decides (step 4).
-  const evaluation = new URLSearchParams(location.search).get("evaluation");
+  // The expected identity comes from this page's URL here, to keep the example small; a real
+  // login keeps it on the server (the pending login in the session).
+  const query = new URLSearchParams(location.search);
+  const evaluation = query.get("evaluation");
   const csrf = document.cookie.split("; ").find((c) => c.startsWith("csrftoken="))?.slice(10);
   const show = (text) => { document.getElementById("message").textContent = text; };
   function verify() {
@@ -291,7 +294,9 @@ _SUCCESS_PAGE = """<!doctype html>
       method: "POST",
       headers: {"Content-Type": "application/json", "Accept": "application/json",
                 "X-CSRFToken": csrf ?? ""},
-      body: JSON.stringify({evaluation_id: evaluation}),
+      body: JSON.stringify({
+        evaluation_id: evaluation, email: query.get("email"), user_id: query.get("user_id"),
+      }),
     })
       .then((response) => response.json())
       .then((answer) => {
@@ -310,5 +315,9 @@ _SUCCESS_PAGE = """<!doctype html>
 @require_GET
 @ensure_csrf_cookie
 def success_page(request: HttpRequest) -> HttpResponse:
-    """`GET /verified?evaluation=<id>`: the success URL; posts the id to `/verify-challenge`."""
+    """`GET /verified?evaluation=<id>&user_id=<id>`: the success URL; posts to `/verify-challenge`.
+
+    Rupt appends `evaluation`; the example's `user_id` / `email` stand in for the login the app
+    expects (see the module's docstring).
+    """
     return HttpResponse(_SUCCESS_PAGE)

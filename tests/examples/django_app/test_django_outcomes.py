@@ -320,6 +320,7 @@ def test_csrf_protection_stays_on_and_the_success_page_provides_the_token(fake: 
     assert page.status_code == 200
     assert b'fetch("/verify-challenge"' in page.content
     assert b'"X-CSRFToken"' in page.content
+    assert b'user_id: query.get("user_id")' in page.content  # the identity verify_challenge needs
     token = browser.cookies["csrftoken"].value
     accepted = post(
         browser, {"evaluation_id": evaluation["id"], "user_id": "user_1"}, HTTP_X_CSRFTOKEN=token
