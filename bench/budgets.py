@@ -68,6 +68,22 @@ def _loopback(figures: dict[str, Any]) -> list[Budget]:
             asynchronous["throughput"]["ratios"]["sdk/httpx"]["per_s"]["median"],
             0.91,
         ),
+        # transport="aiohttp": aiohttp's speed, measured against both raw clients.
+        _at_most(
+            "sdk_aiohttp_c1_ratio", "loopback", latency["async"]["sdk_aiohttp/httpx"]["median"], 0.4
+        ),
+        _at_least(
+            "sdk_aiohttp_tasks_ratio",
+            "loopback",
+            asynchronous["throughput"]["ratios"]["sdk_aiohttp/httpx"]["per_s"]["median"],
+            5.0,
+        ),
+        _at_least(
+            "sdk_aiohttp_tasks_aiohttp_ratio",
+            "loopback",
+            asynchronous["throughput"]["ratios"]["sdk_aiohttp/aiohttp"]["per_s"]["median"],
+            0.7,
+        ),
     ]
 
 

@@ -2,7 +2,8 @@
 
 Contenders, sync: raw `httpx.Client`, raw urllib3 (a `PoolManager`, the fastest common sync
 client: the reference that makes httpx and us look slow) and `RuptAPI`. Async: raw
-`httpx.AsyncClient`, raw aiohttp (a `ClientSession`: the reference for async) and `AsyncRuptAPI`.
+`httpx.AsyncClient`, raw aiohttp (a `ClientSession`: the reference for async), `AsyncRuptAPI`
+and `AsyncRuptAPI(transport="aiohttp")`.
 Raw clients `json.loads` the body, as any caller would; the SDK also parses it into models.
 
 Pools: raw httpx uses `httpx.Limits(max_connections=100, max_keepalive_connections=20,
@@ -193,6 +194,7 @@ async def async_contenders(base_url: str) -> tuple[dict[str, Callable[[], Awaita
         connector=aiohttp.TCPConnector(limit=LIMITS.max_connections or 0, keepalive_timeout=30)
     )
     sdk = AsyncRuptAPI(SECRET, domain=base_url)
+    sdk_aiohttp = AsyncRuptAPI(SECRET, domain=base_url, transport="aiohttp")
 
     async def raw_call() -> Any:
         return json.loads((await raw.get(url, headers=AUTH_HEADERS)).content)
@@ -204,12 +206,22 @@ async def async_contenders(base_url: str) -> tuple[dict[str, Callable[[], Awaita
     async def sdk_call() -> Any:
         return await sdk.get_evaluation(EVALUATION_ID)
 
+    async def sdk_aiohttp_call() -> Any:
+        return await sdk_aiohttp.get_evaluation(EVALUATION_ID)
+
     async def close() -> None:
         await raw.aclose()
         await session.close()
         await sdk.aclose()
+        await sdk_aiohttp.aclose()
 
-    return {"httpx": raw_call, "aiohttp": aiohttp_call, "sdk": sdk_call}, close
+    calls = {
+        "httpx": raw_call,
+        "aiohttp": aiohttp_call,
+        "sdk": sdk_call,
+        "sdk_aiohttp": sdk_aiohttp_call,
+    }
+    return calls, close
 
 
 async def _measure_async(port: int, sizes: Sizes) -> Figures:

@@ -28,6 +28,7 @@ from ._exceptions import (
     RuptResponseError,
     RuptTimeoutError,
 )
+from ._internals import url_with_path
 from ._logging import logger
 from ._operations import Operation, RequestSpec
 from ._redact import redact, scrub
@@ -55,6 +56,32 @@ _AIOHTTP_ERRORS: tuple[tuple[str, type[httpx.TransportError]], ...] = (
 )
 
 
+# A client's base URL and headers, parsed once rather than on every call (a few distinct ones per
+# process: clients and their `with_options` copies share them).
+_CACHE_SIZE = 64
+_urls: dict[str, httpx.URL] = {}
+_headers: dict[tuple[tuple[str, str], ...], httpx.Headers] = {}
+
+
+def _parsed_url(base_url: str) -> httpx.URL:
+    url = _urls.get(base_url)
+    if url is None:
+        if len(_urls) >= _CACHE_SIZE:
+            _urls.clear()
+        url = _urls[base_url] = httpx.URL(base_url)
+    return url
+
+
+def _parsed_headers(headers: dict[str, str], *, has_body: bool) -> httpx.Headers:
+    key = (*headers.items(), *((("Content-Type", "application/json"),) if has_body else ()))
+    parsed = _headers.get(key)
+    if parsed is None:
+        if len(_headers) >= _CACHE_SIZE:
+            _headers.clear()
+        parsed = _headers[key] = httpx.Headers(key)
+    return parsed
+
+
 class DeadlinePassed(Exception):
     """Raised inside a call when its deadline passes; the client turns it into a timeout."""
 
@@ -77,15 +104,15 @@ class Call:
 
     def __init__(self, options: Options, operation: Operation, spec: RequestSpec) -> None:
         method, path, content, resource_id = spec
-        headers = options.headers
-        if content is not None:
-            headers = {**headers, "Content-Type": "application/json"}
         self._options = options
         self.operation = operation
         self.resource_id = resource_id
         # Built once and re-sent on every attempt; only its timeouts change.
         self.request = httpx.Request(
-            method, options.base_url + path, headers=headers, content=content
+            method,
+            url_with_path(_parsed_url(options.base_url), path),
+            headers=_parsed_headers(options.headers, has_body=content is not None),
+            content=content,
         )
         self.deadline = time.monotonic() + options.timeout
         self.attempts = 0

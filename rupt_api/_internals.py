@@ -9,9 +9,11 @@ helper says how). Add a new use here, never inline.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import attrs
+import httpx
 
 
 @attrs.frozen
@@ -55,6 +57,14 @@ PRIVATE_NAMES = (
     ),
     PrivateName(
         "httpx",
+        "httpx.URL",
+        "_uri_reference",
+        "a URL's parsed parts: each call's URL is the client's parsed base URL with the call's"
+        " path (already percent-encoded) put in, instead of parsing the whole string again,"
+        " about a third of the cost of building a request (rupt_api/_call.py)",
+    ),
+    PrivateName(
+        "httpx",
         "httpx.AsyncClient",
         "_transport_for_url",
         "the transport (or the environment's proxy) httpx would send a URL through: the SDK's"
@@ -67,6 +77,30 @@ PRIVATE_NAMES = (
 def network_backend(transport: Any) -> Any:
     """The network backend of an `httpx.HTTPTransport`'s pool, or None if it has none."""
     return getattr(getattr(transport, "_pool", None), "_network_backend", None)
+
+
+# What httpx leaves as it is in a path: `Operation.request` percent-encodes everything else.
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9\-._~%/]*")
+
+
+def url_with_path(base: httpx.URL, path: str) -> httpx.URL:
+    """`httpx.URL(str(base) + path)` for a plain `path`, without parsing the whole URL again.
+
+    `base` is an absolute URL without query or fragment; `path` starts with "/" and holds only
+    unreserved characters, "%" escapes and "/" (anything else takes httpx's full parse).
+    """
+    parts = getattr(base, "_uri_reference", None)
+    if (
+        parts is None
+        or not hasattr(parts, "_replace")
+        or parts.query is not None
+        or parts.fragment is not None
+        or not _PLAIN_PATH.fullmatch(path)
+    ):
+        return httpx.URL(str(base) + path)
+    url = httpx.URL.__new__(httpx.URL)
+    url._uri_reference = parts._replace(path=parts.path + path)
+    return url
 
 
 def transport_for_url(client: Any, url: Any) -> Any:

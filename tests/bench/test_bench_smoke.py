@@ -11,7 +11,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 SECTIONS = {"mock", "loopback", "imports", "resources", "options"}
-ASYNC_NAMES = ("httpx", "aiohttp", "sdk")
+ASYNC_NAMES = ("httpx", "aiohttp", "sdk", "sdk_aiohttp")
 # Figures every smoke run must report as positive numbers, by section. A timing is a spread:
 # its median, min and max are all checked.
 POSITIVE: dict[str, list[tuple[str, ...]]] = {
@@ -41,6 +41,9 @@ POSITIVE: dict[str, list[tuple[str, ...]]] = {
         ("async", "latency", "ratios", "sdk/httpx"),
         ("async", "latency", "ratios", "sdk/aiohttp"),
         ("async", "throughput", "ratios", "sdk/httpx", "per_s"),
+        ("async", "latency", "ratios", "sdk_aiohttp/httpx"),
+        ("async", "throughput", "ratios", "sdk_aiohttp/httpx", "per_s"),
+        ("async", "throughput", "ratios", "sdk_aiohttp/aiohttp", "per_s"),
     ],
     "imports": [
         (name,)

@@ -30,6 +30,8 @@ def _instance(owner: str) -> object:
         return httpx.HTTPTransport()._pool
     if owner == "httpx.AsyncClient":
         return httpx.AsyncClient()
+    if owner == "httpx.URL":
+        return httpx.URL("https://api.rupt.dev/v3")
     raise AssertionError(f"no way to build a {owner} for the check: add one here")
 
 
@@ -81,3 +83,47 @@ def test_no_private_name_of_a_dependency_is_used_elsewhere() -> None:
             ):
                 offenders.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno}")
     assert not offenders, f"use rupt_api/_internals.py's helpers instead: {offenders}"
+
+
+@pytest.mark.parametrize(
+    "base",
+    [
+        "https://api.rupt.dev",
+        "http://127.0.0.1:8007",
+        "https://rupt.example/prefix",
+        "https://müller.example:8443/a%20b",
+    ],
+)
+@pytest.mark.parametrize(
+    "identifier",
+    ["649873be6e8b6f9b33722a0c", "a/b", "100%", "with space", "ü-ñ-日本", "?x=1#f", "a..b", "~._-"],
+)
+def test_url_with_path_is_what_httpx_would_parse(base: str, identifier: str) -> None:
+    """The shortcut each call's URL takes gives exactly the URL httpx builds from the string."""
+    from rupt_api._operations import GET_EVALUATION, UPDATE_USER
+
+    for operation, args in ((GET_EVALUATION, (identifier,)), (UPDATE_USER, (identifier,))):
+        _, path, _ = (
+            operation.request(*args, email="a@b.c")
+            if operation is UPDATE_USER
+            else (operation.request(*args))
+        )
+        fast = _internals.url_with_path(httpx.URL(base), path)
+        slow = httpx.URL(base + path)
+        assert fast == slow
+        assert (fast.raw_path, fast.host, fast.port, fast.scheme) == (
+            slow.raw_path,
+            slow.host,
+            slow.port,
+            slow.scheme,
+        )
+        assert str(fast) == str(slow)
+
+
+def test_url_with_path_parses_what_it_cannot_take_as_it_is() -> None:
+    base = httpx.URL("https://api.rupt.dev/v3")
+    assert str(_internals.url_with_path(base, "/a b")) == str(
+        httpx.URL("https://api.rupt.dev/v3/a b")
+    )
+    with_query = httpx.URL("https://api.rupt.dev/?x=1")
+    assert _internals.url_with_path(with_query, "/v3") == httpx.URL("https://api.rupt.dev/?x=1/v3")
