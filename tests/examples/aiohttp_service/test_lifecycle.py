@@ -100,6 +100,8 @@ async def test_configured_from_the_environment(
     )
     assert response.status == 200
     assert fake.requests[-1].authorized
+    # The app's own client sends with aiohttp, as the README recommends for aiohttp services.
+    assert type(rupt._pool.client).__name__ == "DirectAiohttpClient"
 
 
 def test_arguments_win_over_the_environment() -> None:
