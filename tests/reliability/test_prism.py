@@ -45,7 +45,8 @@ STATIC_ID = "string"
 USER = "external_account_id"
 DYNAMIC_CALLS = 50
 SEEDS = (1, 2)
-SURFACES = ["sync", "async"]
+# The async surface runs on both its transports: httpx's own and aiohttp.
+SURFACES = ["sync", "async", "async-aiohttp"]
 
 
 @pytest.fixture(scope="module")
@@ -149,11 +150,30 @@ def run_calls(
         return outcomes, transport.exchanges
 
     atransport = AsyncRecording()
+    exchanges = atransport.exchanges
+
+    def recorded(client: AsyncRuptAPI) -> AsyncRuptAPI:
+        """The aiohttp transport's client, its answers recorded as `AsyncRecording` does."""
+        http = client._pool.client
+        send = http.send
+
+        async def recording_send(request: httpx.Request, **options: Any) -> httpx.Response:
+            response = await send(request, **options)
+            await response.aread()
+            exchanges.append(Exchange(request, response))
+            return response
+
+        http.send = recording_send  # type: ignore[method-assign]
+        return client
 
     async def main() -> None:
         async with (
             httpx.AsyncClient(transport=atransport) as http,
-            AsyncRuptAPI(SECRET, domain=base_url, retries=0, http_client=http) as client,
+            (
+                recorded(AsyncRuptAPI(SECRET, domain=base_url, retries=0, transport="aiohttp"))
+                if surface == "async-aiohttp"
+                else AsyncRuptAPI(SECRET, domain=base_url, retries=0, http_client=http)
+            ) as client,
         ):
             for method, args, kwargs in calls:
                 try:
@@ -162,7 +182,7 @@ def run_calls(
                     outcomes.append(exc)
 
     asyncio.run(main())
-    return outcomes, atransport.exchanges
+    return outcomes, exchanges
 
 
 # -- requests ------------------------------------------------------------------------------------
@@ -261,7 +281,10 @@ def test_every_method_with_the_sdks_own_pool(prism: dict[str, str], surface: str
     results: list[Any] = []
 
     async def run_async() -> None:
-        async with AsyncRuptAPI(SECRET, domain=prism["static"], retries=0) as client:
+        transport = "aiohttp" if surface == "async-aiohttp" else "httpx"
+        async with AsyncRuptAPI(
+            SECRET, domain=prism["static"], retries=0, transport=transport
+        ) as client:
             for method, args, kwargs in calls:
                 try:
                     results.append(await getattr(client, method)(*args, **kwargs))
