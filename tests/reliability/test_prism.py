@@ -160,6 +160,7 @@ def run_calls(
         async def recording_send(request: httpx.Request, **options: Any) -> httpx.Response:
             response = await send(request, **options)
             await response.aread()
+            response = as_asked(request, response)
             exchanges.append(Exchange(request, response))
             return response
 
