@@ -65,6 +65,14 @@ PRIVATE_NAMES = (
     ),
     PrivateName(
         "httpx",
+        "httpx.Client",
+        "_transport_for_url",
+        "the transport (or the environment's proxy) httpx would send a URL through: the SDK's"
+        " own sync pool sends there directly, skipping the cookie, auth and hook work of"
+        " `send` it never needs (rupt_api/_transport.py)",
+    ),
+    PrivateName(
+        "httpx",
         "httpx.AsyncClient",
         "_transport_for_url",
         "the transport (or the environment's proxy) httpx would send a URL through: the SDK's"

@@ -30,6 +30,8 @@ def _instance(owner: str) -> object:
         return httpx.HTTPTransport()._pool
     if owner == "httpx.AsyncClient":
         return httpx.AsyncClient()
+    if owner == "httpx.Client":
+        return httpx.Client()
     if owner == "httpx.URL":
         return httpx.URL("https://api.rupt.dev/v3")
     raise AssertionError(f"no way to build a {owner} for the check: add one here")
