@@ -110,15 +110,17 @@ def test_a_resolver_that_keeps_timing_out_says_resolving(
 
 
 def test_a_refused_connection_says_connecting_to_the_host(surface: Surface) -> None:
-    with socket.socket() as sock:  # a port nothing listens on
+    # Bound but never listening, for the whole test: the kernel refuses, and no one else can take
+    # the port meanwhile.
+    with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    cls = AsyncRuptAPI if surface.is_async else RuptAPI
-    client = surface.keep(
-        cls(SECRET, domain=f"http://127.0.0.1:{port}", retries=1, max_retry_delay=0)
-    )
-    with pytest.raises(RuptNetworkError) as info:
-        surface.call(client, "get_evaluation", "e1")
+        cls = AsyncRuptAPI if surface.is_async else RuptAPI
+        client = surface.keep(
+            cls(SECRET, domain=f"http://127.0.0.1:{port}", retries=1, max_retry_delay=0)
+        )
+        with pytest.raises(RuptNetworkError) as info:
+            surface.call(client, "get_evaluation", "e1")
     assert f"could not connect to 127.0.0.1:{port}" in str(info.value)
     assert (info.value.phase, info.value.attempts) == ("connecting", 2)
 
