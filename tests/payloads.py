@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.operations import TIMESTAMP_KEYS as _TIMESTAMP_KEYS
+
 DOC_TIMESTAMP = "2021-09-01T00:00:00.000Z"
 DOC_ID = "649873be6e8b6f9b33722a0c"
 
@@ -83,5 +85,6 @@ DEVICES: list[dict[str, Any]] = [
     }
 ]
 
-# The keys that hold timestamps on the wire (note the mixed camelCase / snake_case styles).
-TIMESTAMP_KEYS = frozenset({"createdAt", "updatedAt", "consumed_at", "attached_at"})
+# The keys that hold timestamps on the wire (note the mixed camelCase / snake_case styles), read
+# from openapi.yaml's `format: date-time` properties.
+TIMESTAMP_KEYS = _TIMESTAMP_KEYS

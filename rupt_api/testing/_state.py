@@ -470,18 +470,19 @@ class Route:
     example: Callable[[FakeRupt], CallArguments]
 
 
+# The examples use fixed ids, so a call recorded from them (cassettes) replays.
 def _evaluation_example(fake: FakeRupt) -> CallArguments:
-    evaluation = fake.add_evaluation(user_id="user_1", email="user@example.com")
-    return (evaluation["id"],), {}
+    fake.add_evaluation(id="5e0000000000000000000001", user_id="user_1", email="user@example.com")
+    return ("5e0000000000000000000001",), {}
 
 
 def _challenge_example(fake: FakeRupt) -> CallArguments:
-    evaluation = fake.add_evaluation(user_id="user_1", challenge_status="completed")
-    return (evaluation["challenge"]["id"],), {}
+    fake.add_challenge(id="5c0000000000000000000001", status="completed", user_id="user_1")
+    return ("5c0000000000000000000001",), {}
 
 
 def _devices_example(fake: FakeRupt) -> CallArguments:
-    fake.add_device("user_1")
+    fake.add_device("user_1", id="5d0000000000000000000001")
     return ("user_1",), {}
 
 

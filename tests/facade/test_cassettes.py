@@ -25,6 +25,8 @@ import pytest
 from rupt_api import AsyncRuptAPI, RuptAPI, RuptApiError
 from rupt_api.models import Challenge, Device, Evaluation
 from rupt_api.testing import FakeRupt, Fault
+from rupt_api.testing._state import ROUTES
+from tests.operations import OPERATION_CASES
 
 SECRET = "sk_test_cassette_SECRET_do_not_leak"
 WRONG_SECRET = "sk_test_cassette_WRONG_do_not_leak"
@@ -56,14 +58,18 @@ UPDATE = {
     "groups": [{"id": "group_1", "name": "Admins"}],
 }
 
-# What each method is called with, in every scenario that reaches the seeded objects.
-CALLS: dict[str, tuple[tuple[Any, ...], dict[str, Any]]] = {
+# What each method is called with, in every scenario that reaches the seeded objects: every
+# operation of the registry (tests/operations.py). The five below are called on the richly
+# seeded objects of `stand_in`; any other uses the stand-in's own example (fixed ids too).
+SEEDED_CALLS: dict[str, tuple[tuple[Any, ...], dict[str, Any]]] = {
     "get_evaluation": ((EVALUATION_ID,), {}),
     "consume_evaluation": ((EVALUATION_ID,), {}),
     "get_challenge": ((CHALLENGE_ID,), {}),
     "get_user_devices": ((USER_ID,), {}),
     "update_user": ((USER_ID,), UPDATE),
 }
+CASES = {case.name: case for case in OPERATION_CASES}
+CALLS = {name: SEEDED_CALLS.get(name, (case.args, case.kwargs)) for name, case in CASES.items()}
 METHODS = tuple(CALLS)
 BY_ID = ("get_evaluation", "consume_evaluation", "get_challenge")
 
@@ -184,6 +190,8 @@ def stand_in() -> FakeRupt:
         metadata={"label": "work phone"},
         extra={**STAMPS, "user": RUPT_USER_ID, "attached_at": STAMP},
     )
+    for name in CASES.keys() - SEEDED_CALLS.keys():
+        ROUTES[name].example(fake)
     return fake
 
 
@@ -267,15 +275,16 @@ def check_recorded_result(method: str, result: Any, vcr: Any) -> None:
     if vcr is None:
         return
     body = last_body(vcr)
-    if method == "update_user":
+    case = CASES[method]
+    if case.shape == "none":
         assert result is None
         assert body is None
-        assert last_request_json(vcr) == UPDATE  # and replay matched the body the SDK sent
-    elif method == "get_user_devices":
-        assert result == [Device.from_dict(item) for item in body]
+    elif case.shape == "list":
+        assert result == [case.model.from_dict(item) for item in body]
     else:
-        model = Challenge if method == "get_challenge" else Evaluation
-        assert result == model.from_dict(body)
+        assert result == case.model.from_dict(body)
+    if CALLS[method][1]:  # and replay matched the body the SDK sent
+        assert last_request_json(vcr) == case.operation.build_body(**CALLS[method][1]).to_dict()
 
 
 def check_recorded_error(error: RuptApiError, vcr: Any) -> None:
@@ -352,7 +361,15 @@ def check_devices(devices: Any) -> None:
 
 
 def check_success(method: str, result: Any, stand_in: FakeRupt, base_url: str) -> None:
-    if method in ("get_evaluation", "consume_evaluation"):
+    case = CASES[method]
+    if method not in SEEDED_CALLS:  # an operation without a hand-written check: its shape
+        items = result if case.shape == "list" else [result]
+        assert (
+            result is None
+            if case.shape == "none"
+            else all(isinstance(item, case.model) for item in items)
+        )
+    elif method in ("get_evaluation", "consume_evaluation"):
         check_evaluation(result, consumed=method == "consume_evaluation")
     elif method == "get_challenge":
         check_challenge(result)
@@ -373,7 +390,7 @@ async def test_ok(rupt: Surface, vcr: Any, stand_in: FakeRupt, base_url: str, me
     result = await rupt.call(method, *args, **kwargs)
     check_success(method, result, stand_in, base_url)
     check_recorded_result(method, result, vcr)
-    assert statuses(vcr) in (None, [204 if method == "update_user" else 200])
+    assert statuses(vcr) in (None, [CASES[method].status])
 
 
 @recorded("get_user_devices")
@@ -426,7 +443,7 @@ async def test_503_retried(
     result = await rupt.call(method, *args, **kwargs)
     check_success(method, result, stand_in, base_url)
     check_recorded_result(method, result, vcr)
-    assert statuses(vcr) in (None, [503, 204 if method == "update_user" else 200])
+    assert statuses(vcr) in (None, [503, CASES[method].status])
     if base_url != RECORDED_ORIGIN:
         assert len(stand_in.requests) == 2
 

@@ -48,7 +48,7 @@ from rupt_api import (
     RuptResponseError,
     RuptTimeoutError,
 )
-from rupt_api.models import Challenge, Device, Evaluation
+from tests.operations import OPERATION_CASES, OperationCase
 
 from ._bombs import BOMBS
 from ._fault_server import (
@@ -85,33 +85,40 @@ BIG_BODY = 10 * 1024 * 1024
 
 @dataclass(frozen=True)
 class Op:
-    name: str
-    shape: str  # "object", "list" or "none" (a 204, no body to parse)
-    method: str
-    path: str  # with {token} for the case's id
+    """One operation of the registry (tests/operations.py), as the matrix drives it."""
+
+    case: OperationCase
+
+    @property
+    def name(self) -> str:
+        return self.case.name
+
+    @property
+    def shape(self) -> str:
+        """ "object", "list" or "none" (a 204, no body to parse)."""
+        return self.case.shape
+
+    def args(self, token: str) -> tuple[str, ...]:
+        return self.case.ids(token)
 
     def request_matches(self, seen: Seen, token: str) -> None:
-        assert (seen.method, seen.path) == (self.method, self.path.format(token=token))
-        if self.name == "update_user":
-            body = {"email": "user@example.com", "metadata": {"plan": "pro"}}
+        assert (seen.method, seen.path) == (self.case.method, self.case.path(*self.args(token)))
+        body = self.case.body()
+        if body is not None:
             assert json.loads(seen.body) == body  # only the fields passed
 
     def kwargs(self) -> dict[str, Any]:
-        if self.name == "update_user":
-            return {"email": "user@example.com", "metadata": {"plan": "pro"}}
-        return {}
+        return self.case.kwargs
 
     def valid_object(self, token: str) -> dict[str, Any]:
-        if self.name == "get_challenge":
-            return {"id": token, "status": "completed", "type": "account_takeover"}
-        if self.name == "get_user_devices":
-            return {"id": f"dev-{token}", "status": "active"}
-        return {
-            "id": token,
-            "verdict": "allow",
-            "consumed": self.name == "consume_evaluation",
-            "createdAt": "2021-09-01T00:00:00.000Z",
-        }
+        """The stand-in's answer (its first item, for a list), with the case's token as id.
+
+        An operation with no body gets a small object (what the padding and junk cases send)."""
+        if self.shape == "none":
+            return {"id": token}
+        answer = self.case.valid_answer(token)
+        obj: dict[str, Any] = answer[0] if self.shape == "list" else answer
+        return obj
 
     def answer_valid(self, conn: Connection, token: str) -> None:
         """What Rupt would answer when all is well."""
@@ -126,18 +133,14 @@ class Op:
     def check_result(self, result: Any, token: str) -> None:
         if self.shape == "none":
             assert result is None
-        elif self.shape == "list":
+            return
+        items = result if self.shape == "list" else [result]
+        if self.shape == "list":
             assert isinstance(result, list)
             assert len(result) == 1
-            assert isinstance(result[0], Device)
-            assert result[0].id == f"dev-{token}"
-        elif self.name == "get_challenge":
-            assert isinstance(result, Challenge)
-            assert (result.id, result.status) == (token, "completed")
-        else:
-            assert isinstance(result, Evaluation)
-            assert (result.id, result.verdict) == (token, "allow")
-            assert result.consumed is (self.name == "consume_evaluation")
+        assert isinstance(items[0], self.case.model)
+        assert items[0].id == self.valid_object(token)["id"]
+        assert items[0].to_dict().keys() >= self.valid_object(token).keys() - {"pad"}
 
     def wrong_type(self, token: str) -> Any:
         """JSON of the wrong type: a list where an object is expected, and the reverse."""
@@ -156,13 +159,7 @@ class Op:
         return [obj] if self.shape == "list" else obj
 
 
-OPS = [
-    Op("get_evaluation", "object", "GET", "/v3/evaluations/{token}"),
-    Op("consume_evaluation", "object", "POST", "/v3/evaluations/{token}/consume"),
-    Op("get_challenge", "object", "GET", "/v3/challenges/{token}"),
-    Op("get_user_devices", "list", "GET", "/v3/user/{token}/devices"),
-    Op("update_user", "none", "POST", "/v3/user/{token}/update"),
-]
+OPS = [Op(case) for case in OPERATION_CASES]
 _JSON = {"Content-Type": "application/json"}
 
 
@@ -736,7 +733,7 @@ def _run(
     outcome = Outcome()
     started = time.monotonic()
     try:
-        outcome.result = getattr(client, op.name)(token, **op.kwargs())
+        outcome.result = getattr(client, op.name)(*op.args(token), **op.kwargs())
     except Exception as exc:
         outcome.error = exc
     outcome.elapsed = time.monotonic() - started
@@ -757,7 +754,7 @@ async def _call_async(
     outcome = Outcome()
     started = time.monotonic()
     try:
-        outcome.result = await getattr(client, op.name)(token, **op.kwargs())
+        outcome.result = await getattr(client, op.name)(*op.args(token), **op.kwargs())
     except Exception as exc:
         outcome.error = exc
     outcome.elapsed = time.monotonic() - started

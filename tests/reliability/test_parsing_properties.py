@@ -35,6 +35,7 @@ from rupt_api import (
     RuptResponseError,
     RuptVerificationError,
 )
+from tests.operations import OBJECTS, OPERATION_CASES
 from tests.payloads import CHALLENGE, CONSUMED_EVALUATION, DEVICES, DOC_ID, EVALUATION, POLICY, RISK
 
 from ._payload_support import FULL_CHALLENGE, FULL_DEVICES, FULL_EVALUATION, normalised
@@ -98,131 +99,8 @@ def server() -> Iterator[Server]:
     server.close()
 
 
-# -- what the spec says each object holds ---------------------------------------------------------
-# Kinds: "str", "enum" (an open set of strings), "id" (a resource's id: required, a non-empty
-# string, which the SDK checks), "bool", "num", "int", "ts" (RFC 3339 date-time), "any"
-# (free-form JSON), ("list", kind), ("obj", name). Only the top-level ids are required.
+# -- what the spec says each object holds: OBJECTS, read from openapi.yaml (tests/operations.py) --
 
-OBJECTS: dict[str, tuple[frozenset[str], dict[str, Any]]] = {
-    "User": (
-        frozenset(),
-        {
-            "rupt_id": "str",
-            "id": "str",
-            "email": "str",
-            "phone": "str",
-            "skip_challenge_count": "int",
-            "metadata": "any",
-        },
-    ),
-    "EvaluationChallenge": (
-        frozenset(),
-        {"id": "str", "status": "enum", "type": "enum", "kyc": "any"},
-    ),
-    "PolicyAction": (frozenset(), {"type": "enum"}),
-    "Policy": (frozenset(), {"id": "str", "name": "str", "action": ("obj", "PolicyAction")}),
-    "Fingerprint": (frozenset(), {"id": "str", "confidence": "num"}),
-    "GeolocationSecurity": (
-        frozenset(),
-        {"vpn": "bool", "proxy": "bool", "tor": "bool", "hosting": "bool"},
-    ),
-    "Geolocation": (
-        frozenset(),
-        {
-            "city": "str",
-            "region": "str",
-            "country": "str",
-            "country_code": "str",
-            "ip": "str",
-            "security": ("obj", "GeolocationSecurity"),
-        },
-    ),
-    "Risk": (
-        frozenset(),
-        {
-            "id": "str",
-            "definition": "str",
-            "name": "str",
-            "severity": "enum",
-            "score": "num",
-            "indicators": ("list", "str"),
-        },
-    ),
-    "Evaluation": (
-        frozenset({"id"}),
-        {
-            "id": "id",
-            "action": "enum",
-            "verdict": "enum",
-            "reasons": ("list", "str"),
-            "redirect": "str",
-            "user": ("obj", "User"),
-            "challenge": ("obj", "EvaluationChallenge"),
-            "policy": ("obj", "Policy"),
-            "fingerprint": ("obj", "Fingerprint"),
-            "geolocation": ("obj", "Geolocation"),
-            "device": "str",
-            "access": "str",
-            "risks": ("list", ("obj", "Risk")),
-            "metadata": "any",
-            "consumed": "bool",
-            "consumed_at": "ts",
-            "createdAt": "ts",
-            "updatedAt": "ts",
-        },
-    ),
-    "ChallengeKyc": (
-        frozenset(),
-        {"level": "str", "reasons": ("list", "str"), "reference_matched": "bool"},
-    ),
-    "Challenge": (
-        frozenset({"id"}),
-        {
-            "id": "id",
-            "status": "enum",
-            "type": "enum",
-            "challenge_mode": "enum",
-            "delivery_status": "enum",
-            "channels": ("list", "enum"),
-            "reasons": ("list", "str"),
-            "actions": ("list", "enum"),
-            "user": ("obj", "User"),
-            "evaluation": "str",
-            "origin_url": "str",
-            "email_verified": "bool",
-            "phone_verified": "bool",
-            "verify_attempts": "int",
-            "kyc": ("obj", "ChallengeKyc"),
-            "createdAt": "ts",
-            "updatedAt": "ts",
-        },
-    ),
-    "DeviceInfoDevice": (frozenset(), {"vendor": "str", "model": "str", "type": "enum"}),
-    "DeviceInfo": (
-        frozenset(),
-        {
-            "browser": "any",
-            "engine": "any",
-            "os": "any",
-            "device": ("obj", "DeviceInfoDevice"),
-            "cpu": "any",
-        },
-    ),
-    "Device": (
-        frozenset({"id"}),
-        {
-            "id": "id",
-            "user": "str",
-            "status": "enum",
-            "metadata": "any",
-            "info": ("obj", "DeviceInfo"),
-            "attached_at": "ts",
-            "actively_connected": "bool",
-            "createdAt": "ts",
-            "updatedAt": "ts",
-        },
-    ),
-}
 KNOWN_KEYS = frozenset(key for _, props in OBJECTS.values() for key in props)
 
 # -- strategies -----------------------------------------------------------------------------------
@@ -475,14 +353,41 @@ def test_well_formed_device_lists_parse_and_keep_everything(
         assert device.status == device_kept.get("status")
 
 
+@pytest.mark.parametrize(
+    "case", [case for case in OPERATION_CASES if case.shape != "none"], ids=repr
+)
+# Fewer examples than the per-resource tests above, which already draw 200 of each documented one.
+@settings(PROPERTY, max_examples=50)
+@given(data=st.data())
+def test_well_formed_answers_of_every_operation_parse_and_keep_everything(
+    server: Server, case: Any, data: st.DataObject
+) -> None:
+    """Every operation of the registry, from the stand-in's answer: variants parse, keep all."""
+    model = case.operation.response
+    base = _fullest(case)
+    if case.shape == "list":
+        pairs = [data.draw(_variant(model, item)) for item in base]
+        sent, kept = [p[0] for p in pairs], [p[1] for p in pairs]
+    else:
+        sent, kept = _asked_for(data.draw(_variant(model, base)))
+    result = server.call(sent, case.name, *case.ids(DOC_ID), **case.kwargs)
+    items = result if case.shape == "list" else [result]
+    assert all(type(item) is case.model for item in items), result
+    _assert_kept(result, kept)
+    for item in items:
+        _assert_aware(item)
+
+
+@st.composite
+def _variant(draw: st.DrawFn, model: str, base: dict[str, Any]) -> tuple[Any, Any]:
+    return well_formed_object(draw, model, base)
+
+
 # -- malformed variants and arbitrary bodies: a result or a RuptError ------------------------------
 
+# Every operation of the registry (tests/operations.py), and verify_challenge on top.
 METHODS: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = [
-    ("get_evaluation", (DOC_ID,), {}),
-    ("consume_evaluation", (DOC_ID,), {}),
-    ("get_challenge", (DOC_ID,), {}),
-    ("get_user_devices", ("u1",), {}),
-    ("update_user", ("u1",), {"email": "u@example.com"}),
+    *((case.name, case.ids(DOC_ID), case.kwargs) for case in OPERATION_CASES),
     (
         "verify_challenge",
         (DOC_ID,),
@@ -495,10 +400,24 @@ BASES = {
 }
 
 
+# The fullest payload of each response model: Rupt's documented one where there is one, else
+# the stand-in's answer (so an operation added to the registry is covered too).
+FULLEST = {"Evaluation": FULL_EVALUATION, "Challenge": FULL_CHALLENGE, "Device": FULL_DEVICES[0]}
+
+
+def _fullest(case: Any) -> Any:
+    if case.shape == "object":
+        return FULLEST.get(case.operation.response, case.valid_answer(DOC_ID))
+    documented = FULLEST.get(case.operation.response)
+    return case.valid_answer(DOC_ID) if documented is None else [documented]
+
+
 MALFORMED = [
-    pytest.param(FULL_EVALUATION, ["get_evaluation", "consume_evaluation"], id="evaluation"),
-    pytest.param(FULL_CHALLENGE, ["get_challenge"], id="challenge"),
-    pytest.param(FULL_DEVICES, ["get_user_devices"], id="devices"),
+    *(
+        pytest.param(_fullest(case), [case.name], id=case.name)
+        for case in OPERATION_CASES
+        if case.shape != "none"
+    ),
     pytest.param(BASES["verify_challenge"], ["verify_challenge"], id="verify_challenge"),
 ]
 

@@ -25,8 +25,6 @@ import pytest
 
 from rupt_api import (
     AsyncRuptAPI,
-    Challenge,
-    Device,
     Evaluation,
     Group,
     RuptAPI,
@@ -35,6 +33,7 @@ from rupt_api import (
     RuptResponseError,
     RuptVerificationError,
 )
+from tests.operations import OPERATION_CASES, OperationCase
 
 from ._payload_support import normalised
 from ._prism_support import PrismUnavailable, ensure_prism, prism_servers
@@ -192,16 +191,17 @@ GROUPS = [{"id": "g1"}, Group(id="g2", name="Équipe ✓", metadata={"seats": 3,
 METADATA = {"plan": "pro", "nested": {"list": [1, 2.5, None, True, "ü"]}, "empty": {}}
 
 
-def _is_evaluation(result: Any) -> bool:
-    return isinstance(result, Evaluation)
+def _returns(case: OperationCase) -> Callable[[Any], bool]:
+    """The check that a result is what `case`'s operation returns (the registry's response)."""
 
+    def check(result: Any) -> bool:
+        if case.shape == "none":
+            return result is None
+        if case.shape == "list":
+            return isinstance(result, list) and all(isinstance(r, case.model) for r in result)
+        return isinstance(result, case.model)
 
-def _is_challenge(result: Any) -> bool:
-    return isinstance(result, Challenge)
-
-
-def _is_devices(result: Any) -> bool:
-    return isinstance(result, list) and all(isinstance(d, Device) for d in result)
+    return check
 
 
 def _is_none(result: Any) -> bool:
@@ -213,14 +213,19 @@ def _is_verified_or_refused(result: Any) -> bool:
     return isinstance(result, Evaluation | RuptVerificationError)
 
 
-# (test id, method, args, kwargs, check of the result, expected status)
-REQUEST_CASES: list[
-    tuple[str, str, tuple[Any, ...], dict[str, Any], Callable[[Any], bool], int]
-] = [
-    ("get_evaluation", "get_evaluation", (EVALUATION_ID,), {}, _is_evaluation, 200),
-    ("consume_evaluation", "consume_evaluation", (EVALUATION_ID,), {}, _is_evaluation, 200),
-    ("get_challenge", "get_challenge", (EVALUATION_ID,), {}, _is_challenge, 200),
-    ("get_user_devices", "get_user_devices", (USER,), {}, _is_devices, 200),
+Case = tuple[str, str, tuple[Any, ...], dict[str, Any], Callable[[Any], bool], int]
+# (test id, method, args, kwargs, check of the result, expected status): every operation of the
+# registry (tests/operations.py), plainly and with ids that need percent-encoding (they must
+# still reach the operation they were meant for); then more bodies, and verify_challenge.
+REQUEST_CASES: list[Case] = [
+    *(
+        (c.name, c.name, c.ids(EVALUATION_ID), c.kwargs, _returns(c), c.status)
+        for c in OPERATION_CASES
+    ),
+    *(
+        (f"{c.name}-encoded-id", c.name, c.ids("a/b?c#d é%/../x"), c.kwargs, _returns(c), c.status)
+        for c in OPERATION_CASES
+    ),
     ("update_user-email", "update_user", (USER,), {"email": "u@example.com"}, _is_none, 204),
     ("update_user-phone", "update_user", (USER,), {"phone": "+15551234567"}, _is_none, 204),
     ("update_user-metadata", "update_user", (USER,), {"metadata": METADATA}, _is_none, 204),
@@ -242,10 +247,6 @@ REQUEST_CASES: list[
         _is_verified_or_refused,
         200,
     ),
-    # Ids that need percent-encoding still reach the operation they were meant for.
-    ("get_evaluation-encoded-id", "get_evaluation", ("a/b?c#d é%",), {}, _is_evaluation, 200),
-    ("get_user_devices-encoded-user", "get_user_devices", ("ü/../x",), {}, _is_devices, 200),
-    ("update_user-encoded-user", "update_user", ("a b/c?d",), {"email": "e"}, _is_none, 204),
 ]
 
 
@@ -364,38 +365,25 @@ def to_json(result: Any) -> Any:
     return result.to_dict()
 
 
-RESPONSE_METHODS = [
-    ("get_evaluation", (EVALUATION_ID,), Evaluation),
-    ("consume_evaluation", (EVALUATION_ID,), Evaluation),
-    ("get_challenge", (EVALUATION_ID,), Challenge),
-    ("get_user_devices", (USER,), list),
-]
+# Every operation of the registry whose answer has a body.
+RESPONSE_METHODS = [case for case in OPERATION_CASES if case.shape != "none"]
 
 
 @pytest.mark.parametrize("surface", SURFACES)
 @pytest.mark.parametrize("server", ["dynamic", *(f"seed-{seed}" for seed in SEEDS)])
-@pytest.mark.parametrize(
-    ("method", "args", "expected"),
-    [pytest.param(*m, id=m[0]) for m in RESPONSE_METHODS],
-)
+@pytest.mark.parametrize("case", RESPONSE_METHODS, ids=repr)
 def test_generated_responses_parse_and_keep_every_key(
-    prism: dict[str, str],
-    surface: str,
-    server: str,
-    method: str,
-    args: tuple[Any, ...],
-    expected: type,
+    prism: dict[str, str], surface: str, server: str, case: OperationCase
 ) -> None:
     count = DYNAMIC_CALLS if server == "dynamic" else 2  # a seeded server always says the same
-    outcomes, exchanges = run_calls(surface, prism[server], [(method, args, {})] * count)
+    call = (case.name, case.ids(EVALUATION_ID), case.kwargs)
+    outcomes, exchanges = run_calls(surface, prism[server], [call] * count)
     assert len(exchanges) == count
     for outcome, exchange in zip(outcomes, exchanges, strict=True):
         body = exchange.body.decode()
         assert (exchange.status, exchange.violations) == (200, None), (exchange, body)
         # A parse failure would be a RuptError (run_calls catches only those); none is expected.
-        assert isinstance(outcome, expected), (outcome, body)
-        if expected is list:
-            assert all(isinstance(device, Device) for device in outcome)
+        assert _returns(case)(outcome), (outcome, body)
         assert normalised(to_json(outcome)) == normalised(json.loads(body)), body
 
 
