@@ -378,7 +378,7 @@ def check_success(method: str, result: Any, stand_in: FakeRupt, base_url: str) -
     else:
         assert result is None
         if base_url != RECORDED_ORIGIN:  # recording: the stand-in stored the update
-            assert stand_in.users == {USER_ID: UPDATE}
+            assert stand_in.users[USER_ID] == UPDATE
 
 
 # -- Success -------------------------------------------------------------------------------------

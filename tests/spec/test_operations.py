@@ -176,6 +176,18 @@ def missing_pieces(spec: dict[str, Any]) -> dict[str, list[str]]:
         if name not in ROUTES:
             gaps.append(f"stand-in route {name!r} in rupt_api/testing/_state.py (ROUTES)")
         gaps.extend(_cassette_gaps(name))
+        if name not in test_cassettes.CASES:
+            gaps.append(
+                f"cassettes/{name}_*.yaml (`make cassettes` records them, once the above exist)"
+            )
+        required = (
+            spec["components"]["schemas"].get(spec_operation.response or "", {}).get("required")
+        )
+        if spec_operation.response and "id" not in (required or []):
+            gaps.append(
+                f"openapi.yaml: schema {spec_operation.response} must have `required: [id]` (the"
+                " SDK refuses an answer that does not identify the resource)"
+            )
         if gaps:
             report[label] = gaps
     for name in OPERATIONS.keys() - wanted.keys():
@@ -215,22 +227,27 @@ def test_every_operation_is_covered(spec: dict[str, Any]) -> None:
 def test_a_new_operation_in_the_spec_is_reported_with_each_missing_piece(
     spec: dict[str, Any],
 ) -> None:
-    """Adding `GET /v3/user/{user}` to a copy of the spec names the operation and every gap."""
+    """Adding an operation to a copy of the spec names it and every piece the SDK lacks."""
     changed = copy.deepcopy(spec)
-    get_user = copy.deepcopy(spec["paths"]["/v3/user/{user}/devices"]["get"])
-    get_user["operationId"] = "getUser"
-    get_user["responses"]["200"]["content"]["application/json"]["schema"] = {
+    widget = copy.deepcopy(spec["paths"]["/v3/user/{user}/devices"]["get"])
+    widget["operationId"] = "getDrillWidget"  # a name no real operation will take
+    widget["responses"]["200"]["content"]["application/json"]["schema"] = {
         "$ref": "#/components/schemas/User"
     }
-    changed["paths"]["/v3/user/{user}"] = {"get": get_user}
+    changed["paths"]["/v3/drill-widgets/{user}"] = {"get": widget}
 
     message = coverage_message(missing_pieces(changed))
 
-    assert "getUser (GET /v3/user/{user})" in message
-    assert "registry entry 'get_user' in rupt_api/_operations.py (OPERATIONS)" in message
-    assert "RuptAPI.get_user in rupt_api/_client.py" in message
-    assert "AsyncRuptAPI.get_user in rupt_api/_async_client.py" in message
-    assert "stand-in route 'get_user' in rupt_api/testing/_state.py (ROUTES)" in message
+    assert "- getDrillWidget (GET /v3/drill-widgets/{user}):" in message
+    for piece in (
+        "registry entry 'get_drill_widget' in rupt_api/_operations.py (OPERATIONS)",
+        "RuptAPI.get_drill_widget in rupt_api/_client.py",
+        "AsyncRuptAPI.get_drill_widget in rupt_api/_async_client.py",
+        "stand-in route 'get_drill_widget' in rupt_api/testing/_state.py (ROUTES)",
+        "cassettes/get_drill_widget_*.yaml (`make cassettes` records them",
+        "openapi.yaml: schema User must have `required: [id]`",
+    ):
+        assert piece in message
     assert "getEvaluation" not in message  # only the new operation is reported
 
 
