@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-stamp
 RUNTIME_STAMP := $(VENV)/.runtime-stamp
 HAND_WRITTEN := rupt_api tests tools examples bench
 
-.PHONY: install generate check-generated check-spec lint test demo bench clean cassettes prism
+.PHONY: install generate check-generated check-spec lint test demo bench clean cassettes prism compat compat-export
 
 install: $(STAMP)
 
@@ -40,8 +40,19 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check $(HAND_WRITTEN)
 	$(BIN)/mypy rupt_api tools examples/demo.py examples/aiohttp_service
 
-test: $(STAMP) check-spec check-generated lint
+test: $(STAMP) check-spec check-generated lint compat
 	$(PY) -m pytest
+
+# The compatibility gate (~25 s): the previous release's tests (compat/<version>/) against this
+# build, type-checked, and the public API diff; fails on a break compat/allowed-breaks.toml does
+# not list with its reason (CONTRIBUTING.md, "The compatibility gate").
+compat: $(STAMP)
+	$(PY) tools/compat.py check
+
+# At a release, after tagging it: freeze its tests and API for the next release's gate, e.g.
+# `make compat-export VERSION=v0.2.0` (CONTRIBUTING.md, "Releasing").
+compat-export: $(STAMP)
+	$(PY) tools/compat.py export $(VERSION) $(VERSION)
 
 # Benchmarks and performance budgets (~2 minutes): prints the table, writes bench/results/latest.json.
 bench: $(STAMP)

@@ -52,8 +52,12 @@ class CodegenError(Exception):
 def pinned_versions() -> dict[str, str]:
     """The versions of the generator and ruff that pyproject.toml pins (`name==version`)."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    # The dev tools: a PEP 735 dependency group, or (older layout) an optional dependency.
+    dev = project.get("dependency-groups", {}).get("dev") or project.get("project", {}).get(
+        "optional-dependencies", {}
+    ).get("dev", [])
     pins = {}
-    for requirement in project["project"]["optional-dependencies"]["dev"]:
+    for requirement in dev:
         name, _, version = requirement.partition("==")
         if name in TOOLS:
             pins[name] = version
