@@ -83,8 +83,9 @@ def check_versions(installed: dict[str, str] | None = None) -> None:
             "codegen: "
             + "; ".join(wrong)
             + ". pyproject.toml pins them because their output (and the template patches) differ"
-            " between versions: run `make install`, or to move to a new version, change the pin"
-            ' and update templates/*.patch (CONTRIBUTING.md, "Upgrade the generator").'
+            " between versions: run `make install`, or to move to a new version, change the pin and"
+            ' update templates/*.patch (CONTRIBUTING.md, "Templates, generator upgrades, private'
+            ' names").'
         )
 
 

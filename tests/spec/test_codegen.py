@@ -200,3 +200,43 @@ def test_the_provenance_stamp_records_tools_and_input_hashes(codegen: ModuleType
     }
     assert patches <= set(stamp["inputs"])
     assert len(stamp["patched_templates"]) == len(patches)
+
+
+def test_a_deprecated_field_still_reads_and_warns_on_access(
+    codegen: ModuleType, tmp_path: Path
+) -> None:
+    """`deprecated: true` in the spec (templates/model.py.jinja.patch): the field keeps parsing
+    and reads None when absent, its access raises a DeprecationWarning, to_dict() stays quiet."""
+    document = yaml.safe_load((ROOT / "openapi.yaml").read_text(encoding="utf-8"))
+    document["components"]["schemas"]["Risk"]["properties"]["category"] = {
+        "type": "string",
+        "deprecated": True,
+        "description": "The risk's category. Rupt no longer sends it.",
+    }
+    spec = tmp_path / "openapi.yaml"
+    spec.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    out_parent = tmp_path / "out"
+    out_parent.mkdir()
+    codegen._run_generator(out_parent, spec=spec)
+    check = (
+        "import warnings\n"
+        "from _generated.models import Risk\n"
+        "warnings.simplefilter('error')\n"
+        "risk = Risk.from_dict({'category': 'x', 'name': 'ato'})\n"
+        "assert risk.to_dict() == {'category': 'x', 'name': 'ato'}, risk.to_dict()\n"
+        "assert risk.name == 'ato'\n"
+        "try:\n"
+        "    risk.category\n"
+        "except DeprecationWarning as w:\n"
+        "    assert 'Risk.category is deprecated' in str(w), w\n"
+        "else:\n"
+        "    raise AssertionError('no DeprecationWarning')\n"
+        "warnings.simplefilter('ignore')\n"
+        "assert risk.category == 'x'\n"
+        "assert Risk.from_dict({}).category is None\n"
+        "assert Risk(category='y').category == 'y'\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", check], cwd=out_parent, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
