@@ -59,7 +59,7 @@ class OperationCase:
 
     def path(self, *ids: str) -> str:
         """The path this operation sends for `ids` (percent-encoded as the SDK does)."""
-        return self.operation.request(*ids, **self.kwargs)[1]
+        return self.operation.request(*ids, **self.kwargs).path
 
     def path_template(self, token: str = "{token}") -> str:
         """The spec's path with every placeholder replaced by `token`."""
@@ -70,7 +70,7 @@ class OperationCase:
 
     def body(self) -> Any:
         """The JSON body the example call sends (None when the operation has none)."""
-        content = self.operation.request(*self.args, **self.kwargs)[2]
+        content = self.operation.request(*self.args, **self.kwargs).content
         return None if content is None else json.loads(content)
 
     def ids(self, token: str) -> tuple[str, ...]:
@@ -96,10 +96,9 @@ def operation_cases() -> tuple[OperationCase, ...]:
     for name, operation in OPERATIONS.items():
         fake = FakeRupt()
         args, kwargs = ROUTES[name].example(fake)
-        method, path, content = operation.request(*args, **kwargs)
-        answer = fake._respond(
-            method, path, {"authorization": f"Bearer {fake.secret}"}, content or b""
-        )
+        request = operation.request(*args, **kwargs)
+        headers = {"authorization": f"Bearer {fake.secret}"}
+        answer = fake._respond(request.method, request.path, headers, request.content or b"")
         assert 200 <= answer.status <= 299, f"the stand-in's example for {name}: {answer}"
         decoded = json.loads(answer.body) if answer.body else None
         cases.append(OperationCase(operation, tuple(args), dict(kwargs), decoded, answer.status))

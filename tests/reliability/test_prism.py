@@ -33,6 +33,7 @@ from rupt_api import (
     RuptResponseError,
     RuptVerificationError,
 )
+from rupt_api._operations import OPERATIONS
 from tests.operations import OPERATION_CASES, OperationCase
 
 from ._payload_support import normalised
@@ -82,12 +83,26 @@ class Exchange:
 # Rupt answers about the resource named in the path; Prism answers its example (static) or a
 # random id (dynamic), which the SDK refuses as an answer about another resource. The recording
 # transports make Prism's answer about the id asked for, everything else kept.
-_IDENTIFIED = re.compile(r"^/v3/(?:evaluations|challenges)/([^/]+)(?:/consume)?$")
+# The paths of the registry's operations whose answer is the resource their path names.
+_IDENTIFIED = [
+    (op, re.compile("^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(op.path)) + "$"))
+    for op in OPERATIONS.values()
+    if op.identified_by is not None
+]
+
+
+def _asked_id(path: str) -> str | None:
+    """The id of the resource `path` asks for, when its operation answers with that resource."""
+    for op, pattern in _IDENTIFIED:
+        match = pattern.match(path)
+        if match is not None:
+            return urllib.parse.unquote(match.group(str(op.identified_by)))
+    return None
 
 
 def as_asked(request: httpx.Request, response: httpx.Response) -> httpx.Response:
-    match = _IDENTIFIED.match(request.url.raw_path.decode())
-    if match is None or not 200 <= response.status_code < 300:
+    asked = _asked_id(request.url.raw_path.decode())
+    if asked is None or not 200 <= response.status_code < 300:
         return response
     try:
         body = json.loads(response.content)
@@ -95,7 +110,7 @@ def as_asked(request: httpx.Request, response: httpx.Response) -> httpx.Response
         return response
     if not isinstance(body, dict) or not isinstance(body.get("id"), str):
         return response
-    body["id"] = urllib.parse.unquote(match.group(1))
+    body["id"] = asked
     dropped = {"content-length", "content-encoding"}
     headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in dropped]
     content = json.dumps(body).encode()
@@ -307,8 +322,8 @@ def test_every_method_with_the_sdks_own_pool(prism: dict[str, str], surface: str
 
 
 def _own_pool_check(case: tuple[Any, ...]) -> Callable[[Any], bool]:
-    if case[0] == "get_evaluation-encoded-id":
-        # Prism's static answer is its example evaluation, not the one asked for: refused.
+    if case[0].endswith("-encoded-id") and OPERATIONS[case[1]].identified_by is not None:
+        # Prism's static answer is its example resource, not the one asked for: refused.
         return lambda result: isinstance(result, RuptResponseError) and "as asked" in str(result)
     check: Callable[[Any], bool] = case[4]
     return check
