@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 import os
 import threading
 import time
@@ -17,7 +18,10 @@ from rupt_api.testing import Fault
 from .conftest import ASYNC_TRANSPORTS, SECRET
 
 
-def test_one_client_shared_by_50_threads_never_crosses_answers(base_url: str, fake: Any) -> None:
+def test_one_client_shared_by_50_threads_never_crosses_answers(
+    base_url: str, fake: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="rupt_api")
     ids = [fake.add_evaluation(verdict=f"verdict_{i}")["id"] for i in range(50)]
     errors: list[str] = []
     barrier = threading.Barrier(50)
@@ -36,7 +40,11 @@ def test_one_client_shared_by_50_threads_never_crosses_answers(base_url: str, fa
         for t in threads:
             t.join(timeout=60)
     assert errors == []
-    assert len(fake.requests) == 500
+    # Under load a network error is retried (the SDK's contract, logged at INFO): what Rupt
+    # received is one request per call plus one per retry the SDK reported, never more.
+    retries = [r for r in caplog.records if "retrying in" in r.getMessage()]
+    assert len(retries) <= 5, [r.getMessage() for r in retries]
+    assert len(fake.requests) == 500 + len(retries)
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
