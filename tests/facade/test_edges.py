@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+
 import pytest
 
 from rupt_api import (
@@ -14,8 +17,9 @@ from rupt_api import (
     RuptTimeoutError,
 )
 from tests.payloads import CHALLENGE, DOC_ID, EVALUATION
+from tests.reliability._fault_server import Connection, FaultServer, Seen, respond
 
-from .conftest import SECRET, Recorder, Surface, json_response
+from .conftest import ASYNC_TRANSPORTS, SECRET, Recorder, Surface, json_response
 
 CLIENTS = [RuptAPI, AsyncRuptAPI]
 
@@ -132,3 +136,49 @@ def test_a_closed_client_raises_its_own_error(surface: Surface) -> None:
     assert isinstance(error, RuntimeError)
     assert error.attempts == 0
     assert rec.requests == []
+
+
+# -- the same over real sockets, on every surface and async transport ------------------------------
+
+
+@pytest.mark.parametrize("surface", ["sync", *(f"async-{t}" for t in ASYNC_TRANSPORTS)])
+def test_every_surface_refuses_another_resource_then_a_closed_client(surface: str) -> None:
+    def another(conn: Connection, attempt: int, seen: Seen) -> None:
+        body = json.dumps({**EVALUATION, "id": OTHER_ID}).encode()
+        respond(conn, 200, "OK", body, {"Content-Type": "application/json"})
+
+    with FaultServer(lifetime=60) as server:
+        server.register(DOC_ID, another)
+        errors = _two_calls(surface, server.url)
+        assert len(server.seen(DOC_ID)) == 1  # the closed client sent nothing
+    refused, closed = errors
+    assert isinstance(refused, RuptResponseError)
+    assert "as asked" in str(refused)
+    assert isinstance(closed, RuptClientClosedError)
+
+
+def _two_calls(surface: str, url: str) -> list[Exception]:
+    """get_evaluation, close, get_evaluation again: the two errors."""
+    errors: list[Exception] = []
+    if surface == "sync":
+        client = RuptAPI(SECRET, domain=url, retries=0)
+        for _ in range(2):
+            try:
+                client.get_evaluation(DOC_ID)
+            except Exception as exc:
+                errors.append(exc)
+            client.close()
+        return errors
+    options = {} if surface == "async-httpx" else {"transport": surface.removeprefix("async-")}
+
+    async def main() -> None:
+        aclient = AsyncRuptAPI(SECRET, domain=url, retries=0, **options)
+        for _ in range(2):
+            try:
+                await aclient.get_evaluation(DOC_ID)
+            except Exception as exc:
+                errors.append(exc)
+            await aclient.aclose()
+
+    asyncio.run(main())
+    return errors
