@@ -19,12 +19,22 @@ def read_lines(process: subprocess.Popen[str], into: queue.Queue[str]) -> None:
         into.put(line.rstrip("\n"))
 
 
+def _default_sigint() -> None:
+    # A shell starts background jobs with SIGINT ignored, and a child inherits that: Python then
+    # keeps it ignored, and the Ctrl-C this test sends would never arrive. Ctrl-C as in a terminal.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_cli_serves_seeded_fake() -> None:
     command = [
         sys.executable, "-m", "rupt_api.testing", "--port", "0", "--seed", "--secret", "sk_cli",
     ]  # fmt: skip
     with subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_default_sigint,  # noqa: PLW1509 - a signal disposition, before exec
     ) as process:
         lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=read_lines, args=(process, lines), daemon=True).start()
