@@ -5,7 +5,8 @@ a server does at step 4 of the challenge-flow guide, once with `RuptAPI` and onc
 `AsyncRuptAPI`:
 
 1. a passed challenge is verified and honoured;
-2. the same success URL replayed is refused (the evaluation is single-use);
+2. the same success URL replayed is refused (the evaluation is single-use), and so is another
+   user's completed challenge for another action;
 3. an unfinished challenge sends the user back to Rupt's challenge page;
 4. Rupt answering 503 is retried, then served;
 5. a call that outlives its deadline raises at once, and its continuation delivers the
@@ -25,6 +26,7 @@ from typing import Any
 from rupt_api import (
     AsyncRuptAPI,
     ChallengeAlreadyUsedError,
+    ChallengeMismatchError,
     ChallengeNotCompletedError,
     RuptAPI,
     RuptTimeoutError,
@@ -64,8 +66,12 @@ def seed(fake: FakeRupt) -> dict[str, str]:
         )
         return str(evaluation["id"])
 
+    someone_else = fake.add_evaluation(
+        challenge_status="completed", action="signup", user_id="mallory", email="m@example.com"
+    )
     return {
         "passed": add("completed"),
+        "someone_else": str(someone_else["id"]),
         "unfinished": add("code_sent", verdict="challenge"),
         "flaky": add("completed"),
         "slow": add(None),
@@ -102,6 +108,19 @@ def run_sync(trace: Trace, fake: FakeRupt, base_url: str) -> None:
         )
         if err is not None:
             trace.expect(True, "success URL replayed: refused (409, already consumed)")
+
+        err = expect_raises(
+            trace,
+            ChallengeMismatchError,
+            lambda: rupt.verify_challenge(
+                ids["someone_else"], action="login", user_id=USER_ID, email=EMAIL
+            ),
+        )
+        if err is not None:
+            trace.expect(
+                err.field == "user_id",
+                f"mallory's completed signup posted for {USER_ID}'s login: refused ({err.field})",
+            )
 
         err = expect_raises(
             trace,
@@ -162,6 +181,17 @@ async def run_async(trace: Trace, fake: FakeRupt, base_url: str) -> None:
             trace.expect(False, "a replay must be refused")
         except ChallengeAlreadyUsedError:
             trace.expect(True, "success URL replayed: refused (409, already consumed)")
+
+        try:
+            await rupt.verify_challenge(
+                ids["someone_else"], action="login", user_id=USER_ID, email=EMAIL
+            )
+            trace.expect(False, "someone else's challenge must not pass")
+        except ChallengeMismatchError as err:
+            trace.expect(
+                err.field == "user_id",
+                f"mallory's completed signup posted for {USER_ID}'s login: refused ({err.field})",
+            )
 
         try:
             await rupt.verify_challenge(

@@ -18,11 +18,12 @@ def test_the_demo_passes_every_step_quickly() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     steps = [m for line in lines if (m := STEP.match(line))]
-    assert len(steps) == 12, result.stdout
-    assert [m["outcome"] for m in steps] == ["ok"] * 12
+    assert len(steps) == 14, result.stdout
+    assert [m["outcome"] for m in steps] == ["ok"] * 14
     steps = [m["text"] for m in steps]
     for expected in (
         "replayed: refused",
+        "mallory's completed signup posted for user_42's login: refused (user_id)",
         "redirect the user to https://",
         "retried",
         "continuation delivered",
