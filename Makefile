@@ -6,15 +6,19 @@ PY     := $(BIN)/python
 STAMP  := $(VENV)/.installed-stamp
 RUNTIME_STAMP := $(VENV)/.runtime-stamp
 HAND_WRITTEN := rupt_api tests tools examples bench
+# pip reads PEP 735 dependency groups (`--group`) from 25.1 on; the venv's own pip is replaced by
+# this pinned one first, so python3 + make stay the only prerequisites.
+PIP_VERSION := 26.3
 
-.PHONY: install generate check-generated check-spec lint test demo bench clean cassettes prism compat compat-export
+.PHONY: install generate check-generated check-spec lint test demo bench clean cassettes prism compat compat-export dist
 
 install: $(STAMP)
 
 # Reinstall whenever pyproject.toml changes (new or re-pinned tools).
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(PY) -m pip install --quiet --disable-pip-version-check 'pip==$(PIP_VERSION)'
+	$(PY) -m pip install --quiet --disable-pip-version-check -e . --group dev
 	@touch $(STAMP)
 
 # The demo needs only the package itself (httpx, attrs, tenacity): a quick install.
@@ -58,8 +62,13 @@ compat-export: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/run.py
 
+# The wheel and the sdist, into dist/, built offline with the pinned hatchling of the venv.
+dist: $(STAMP)
+	rm -rf dist
+	$(PY) -m build --no-isolation --outdir dist .
+
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache dist
 
 # Re-record every cassette in cassettes/ from the loopback stand-in (replayed offline by `make test`).
 cassettes: $(STAMP)
