@@ -24,7 +24,13 @@ V3 endpoints the way Rupt documents them. Point any HTTP client at it, in proces
     # Make things go wrong: two 503s, then normal answers.
     fake.inject(Fault(status=503, times=2))
 
-From a shell, `python -m rupt_api.testing --port 8007 --seed` serves a fake until Ctrl-C.
+    # The challenge flow of one of your users: pending, then passed.
+    evaluation = fake.evaluate("login", user_id="user_1", email="ada@example.com")
+    fake.complete_challenge(evaluation)
+
+With pytest, the fixtures `rupt_fake`, `rupt_client`, `rupt_async_client` and `rupt_server`
+(`rupt_api.testing.pytest_plugin`) are there with no conftest. From a shell,
+`python -m rupt_api.testing --port 8007 --seed` serves a fake until Ctrl-C.
 """
 
 from ._state import DEFAULT_SECRET, FakeRupt

@@ -108,6 +108,7 @@ class FakeRupt:
         self._rupt_ids: dict[str, str] = {}
         self._requests: list[RecordedRequest] = []
         self._faults: list[_QueuedFault] = []
+        self._replays: dict[str, int | None] = {}  # evaluation id -> consumes left (None: any)
 
     # -- Setting up -----------------------------------------------------------------------------
 
@@ -274,6 +275,115 @@ class FakeRupt:
             self._rupt_ids.clear()
             self._requests.clear()
             self._faults.clear()
+            self._replays.clear()
+
+    # -- Driving the challenge flow, as a test of your app needs it -----------------------------
+
+    def evaluate(
+        self,
+        action: str = "login",
+        *,
+        user_id: str | None = None,
+        email: str | None = None,
+        phone: str | None = None,
+        user_metadata: Any = None,
+        metadata: Any = None,
+        verdict: str = "challenge",
+    ) -> dict[str, Any]:
+        """The evaluation Rupt's browser SDK would create for your user taking `action`.
+
+        With the default verdict `challenge`, it carries a challenge the user has not finished
+        (`code_sent`) and the `redirect` to Rupt's challenge page: what your success page receives
+        before the user passes. Finish it with `complete_challenge` or `fail_challenge`. With any
+        other verdict (`allow`, `deny`) there is no challenge. Returns the payload (a copy).
+
+            evaluation = fake.evaluate("login", user_id=user.id, email=user.email)
+            fake.complete_challenge(evaluation)
+        """
+        return self.add_evaluation(
+            action=action,
+            verdict=verdict,
+            challenge_status="code_sent" if verdict == "challenge" else None,
+            user_id=user_id,
+            email=email,
+            phone=phone,
+            user_metadata=user_metadata,
+            metadata=metadata,
+        )
+
+    def complete_challenge(self, evaluation: str | Mapping[str, Any]) -> dict[str, Any]:
+        """The user passed the challenge of `evaluation` (its id or its payload).
+
+        The challenge and the evaluation's copy of it become `completed`, the challenge's
+        `email_verified` is true and the evaluation no longer carries a `redirect`, as when Rupt
+        sends the user back to your success URL. Returns the evaluation's payload (a copy).
+        Raises `LookupError` for an unknown evaluation, `ValueError` for one without a challenge.
+        """
+        return self._finish_challenge(evaluation, "completed")
+
+    def fail_challenge(
+        self, evaluation: str | Mapping[str, Any], status: str = "failed"
+    ) -> dict[str, Any]:
+        """The user did not pass the challenge of `evaluation` (its id or its payload).
+
+        `status` is any status but `completed`: `failed`, `skipped`, `overridden`, or one that
+        is not finished yet (`presented`, `code_sent`). The `redirect` stays, so your app can send
+        the user back to the challenge page. Returns the evaluation's payload (a copy).
+        """
+        if status == "completed":
+            raise ValueError("fail_challenge() cannot complete a challenge: complete_challenge()")
+        return self._finish_challenge(evaluation, status)
+
+    def allow_replay(self, evaluation: str | Mapping[str, Any], times: int | None = 1) -> None:
+        """Let `evaluation` be consumed again `times` more times (None: without limit).
+
+        Rupt answers 409 to a second consume. For a test of a retry (your app calls again after
+        a timeout, or a test runs the same flow twice), this lets the next consumes of this
+        evaluation succeed instead; after them, a consume answers 409 again.
+        """
+        evaluation_id = _evaluation_id(evaluation)
+        if times is not None and times < 1:
+            raise ValueError(f"times must be at least 1 (or None), not {times}")
+        with self._lock:
+            if evaluation_id not in self._evaluations:
+                raise LookupError(f"no evaluation {evaluation_id!r} in this FakeRupt")
+            self._replays[evaluation_id] = times
+
+    def _finish_challenge(self, evaluation: str | Mapping[str, Any], status: str) -> dict[str, Any]:
+        evaluation_id = _evaluation_id(evaluation)
+        with self._lock:
+            stored = self._evaluations.get(evaluation_id)
+            if stored is None:
+                raise LookupError(f"no evaluation {evaluation_id!r} in this FakeRupt")
+            if stored.challenge is None:
+                raise ValueError(
+                    f"evaluation {evaluation_id!r} has no challenge: create it with"
+                    " evaluate() or add_evaluation(challenge_status=...)"
+                )
+            moment = now()
+            stored.challenge.status = status
+            stored.updated_at = moment
+            if status == "completed":
+                stored.redirect = None
+            challenge = self._challenges.get(stored.challenge.id or "")
+            if challenge is not None:
+                challenge.status = status
+                challenge.updated_at = moment
+                if status == "completed":
+                    challenge.email_verified = True  # as add_challenge(status="completed") has it
+            return payload(stored)
+
+    def _take_replay(self, evaluation_id: str) -> bool:
+        """Whether a consume of this already consumed evaluation may succeed (and count it)."""
+        if evaluation_id not in self._replays:
+            return False
+        left = self._replays[evaluation_id]
+        if left is not None:
+            if left > 1:
+                self._replays[evaluation_id] = left - 1
+            else:
+                del self._replays[evaluation_id]
+        return True
 
     # -- Looking at what happened ---------------------------------------------------------------
 
@@ -372,7 +482,7 @@ class FakeRupt:
         evaluation = self._evaluations.get(params["evaluation_id"])
         if evaluation is None:
             return error_answer(404, "not_found", "evaluation not found")
-        if evaluation.consumed:
+        if evaluation.consumed and not self._take_replay(evaluation.id):
             return error_answer(409, "conflict", "evaluation already consumed")
         moment = now()
         evaluation.consumed = True
@@ -521,6 +631,16 @@ def _match(operation: Operation, method: str, segments: list[str]) -> dict[str, 
         elif expected != segment:
             return None
     return params
+
+
+def _evaluation_id(evaluation: str | Mapping[str, Any]) -> str:
+    """An evaluation's id, given the id or the payload `add_evaluation` returned."""
+    if isinstance(evaluation, str):
+        return evaluation
+    evaluation_id = evaluation.get("id")
+    if not isinstance(evaluation_id, str):
+        raise TypeError("pass an evaluation's id, or the payload add_evaluation() returned")
+    return evaluation_id
 
 
 def _segments(target: str) -> list[str] | None:
