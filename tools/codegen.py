@@ -58,6 +58,8 @@ def pinned_versions() -> dict[str, str]:
     ).get("dev", [])
     pins = {}
     for requirement in dev:
+        if not isinstance(requirement, str):  # {include-group = ...}
+            continue
         name, _, version = requirement.partition("==")
         if name in TOOLS:
             pins[name] = version

@@ -1,0 +1,48 @@
+"""The wheel, the quick start and the facade and stand-in tests under every other CPython >= 3.11.
+
+tools/pythons.py does the work (started in the background by this folder's conftest); this test
+reports its outcome. The classifiers of pyproject.toml name the Pythons tested here and the
+default one; the default runs the whole suite.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from .conftest import Background
+
+ROOT = Path(__file__).resolve().parents[2]
+CLASSIFIERS = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["classifiers"]
+NAMED = {c.rsplit(" :: ", 1)[1] for c in CLASSIFIERS if re.fullmatch(r".*Python :: 3\.\d+", c)}
+
+
+def test_the_wheel_and_the_tests_under_every_other_python(other_pythons: Background) -> None:
+    status, output = other_pythons.result(timeout=600)
+    print(output)
+    assert status == 0, output
+    if "none found" in output:
+        pytest.skip(output.strip().splitlines()[-1])
+    tested = re.findall(
+        r"^\[(3\.\d+)\] wheel installed; quick start: .*; tests: (\d+) passed", output, re.M
+    )
+    found = re.search(r"^other Pythons besides [\d.]+: (.*)$", output, re.M)
+    assert found, output
+    assert {version for version, _ in tested} == set(re.findall(r"(3\.\d+) \(", found.group(1)))
+    assert all(int(count) >= 400 for _, count in tested), output
+    untested_claims = (
+        NAMED - {version for version, _ in tested} - {"{}.{}".format(*sys.version_info[:2])}
+    )
+    missing_claims = {version for version, _ in tested} - NAMED
+    assert not missing_claims, f"tested but not named by a classifier: {sorted(missing_claims)}"
+    if untested_claims:  # another machine may lack a Python: say so, do not fail
+        print(f"classifiers name Pythons not found here: {sorted(untested_claims)}")
+
+
+def test_the_classifiers_name_the_default_python() -> None:
+    assert "{}.{}".format(*sys.version_info[:2]) in NAMED
+    assert "Typing :: Typed" in CLASSIFIERS
