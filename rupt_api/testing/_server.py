@@ -7,7 +7,7 @@ import socket
 import socketserver
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from ._state import FakeRupt
 
 _NO_BODY = (204, 304)
+# Answers requests outside Rupt's API (the command line's control endpoint), or None to pass.
+Control = Callable[[str, str, bytes], Answer | None]
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -46,6 +48,11 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             self.close_connection = True
             self._send(error_answer(400, "bad_request", "unreadable request body"))
+            return
+        control = self.server.control
+        answer = control(self.command, self.path, body) if control is not None else None
+        if answer is not None:
+            self._send(answer)
             return
         exchange = self.server.fake._receive(self.command, self.path, self.headers.items(), body)
         if exchange.delay and self.server.stopping.wait(exchange.delay):
@@ -90,10 +97,11 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128  # the default (5) makes bursts of connections wait for SYN retries
 
-    def __init__(self, host: str, port: int, fake: FakeRupt) -> None:
+    def __init__(self, host: str, port: int, fake: FakeRupt, control: Control | None) -> None:
         if ":" in host:
             self.address_family = socket.AF_INET6
         self.fake = fake
+        self.control = control
         self.stopping = threading.Event()
         self._connections: dict[socket.socket, threading.Thread] = {}
         self._connections_lock = threading.Lock()
@@ -140,9 +148,15 @@ class _Server(ThreadingHTTPServer):
 
 
 @contextlib.contextmanager
-def serve(fake: FakeRupt, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
-    """Serve `fake` over HTTP in a background thread; yield its base URL."""
-    server = _Server(host, port, fake)
+def serve(
+    fake: FakeRupt, host: str = "127.0.0.1", port: int = 0, control: Control | None = None
+) -> Iterator[str]:
+    """Serve `fake` over HTTP in a background thread; yield its base URL.
+
+    `control` answers the requests it recognises (the command line's control endpoint) before
+    they reach the fake, which then neither records nor counts them.
+    """
+    server = _Server(host, port, fake, control)
     thread = threading.Thread(
         target=server.serve_forever,
         kwargs={"poll_interval": 0.05},

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import email.parser
 import json
+import re
 import subprocess
 import sys
 import tarfile
@@ -94,9 +95,13 @@ def test_metadata_is_complete(metadata: email.message.Message) -> None:
 
 def test_only_the_runtime_dependencies_are_published(metadata: email.message.Message) -> None:
     requires = metadata.get_all("Requires-Dist")
-    names = {r.split(">")[0].split("<")[0].split("=")[0].split(";")[0].strip() for r in requires}
+    always = [r for r in requires if "extra ==" not in r]
+    names = {re.split(r"[<>=!~; ]", r, maxsplit=1)[0] for r in always}
     assert names == RUNTIME
-    assert metadata.get_all("Provides-Extra") is None, "no extras: dev tools are a dependency group"
+    # Extras are for users (an optional transport); the dev tools are a dependency group.
+    extras = set(metadata.get_all("Provides-Extra") or [])
+    assert extras == set(PROJECT["project"].get("optional-dependencies", {}))
+    assert not extras & {"dev", "test", "tests", "lint", "docs"}
     assert "dev" in PROJECT["dependency-groups"]
 
 

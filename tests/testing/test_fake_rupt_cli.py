@@ -43,6 +43,7 @@ def test_cli_serves_seeded_fake() -> None:
             assert banner.startswith("FakeRupt listening on http://127.0.0.1:")
             url = banner.rsplit(" ", 1)[1]
             assert lines.get(timeout=5) == "secret: sk_cli"
+            assert lines.get(timeout=5) == f"control: {url}/_rupt (JSON; GET it for the list)"
             printed = dict(lines.get(timeout=5).split(": ", 1) for _ in range(5))
 
             auth = {"Authorization": "Bearer sk_cli"}
