@@ -4,10 +4,11 @@
     python tools/pythons.py --list     # only say which Pythons were found, and where it looked
 
 For each CPython found besides the one running this script (the default, which runs the whole
-suite): a fresh virtual environment gets the wheel built from this checkout and the `test`
-dependency group only; there the README's quick start runs against the stand-in
-(tests/packaging/run_quickstart.py), then the facade and stand-in tests (tests/facade,
-tests/testing). The Pythons run in parallel: the tests mostly wait on sockets and timers.
+suite): a fresh virtual environment gets the wheel built from this checkout, with its `aiohttp`
+extra (the facade tests cover that transport), and the `test` dependency group only; there the
+README's quick start runs against the stand-in (tests/packaging/run_quickstart.py), then the
+facade and stand-in tests (tests/facade, tests/testing). The Pythons run in parallel: the tests
+mostly wait on sockets and timers.
 
 Interpreters are found without a fixed path: `python3.X` on PATH (a pyenv shim that is not
 active answers with an error and is passed over), then the versions under `pyenv root` (or
@@ -164,7 +165,7 @@ class Run:
         group = f"{ROOT / 'pyproject.toml'}:test"
         install = [
             sys.executable, "-m", "pip", "--python", python, "install", "--quiet",
-            "--disable-pip-version-check", str(self.wheel), "--group", group,
+            "--disable-pip-version-check", f"{self.wheel}[aiohttp]", "--group", group,
         ]  # fmt: skip
         if self.step("install", install, 300) is None:
             return
