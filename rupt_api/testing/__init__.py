@@ -29,12 +29,22 @@ V3 endpoints the way Rupt documents them. Point any HTTP client at it, in proces
     fake.complete_challenge(evaluation)
 
 With pytest, the fixtures `rupt_fake`, `rupt_client`, `rupt_async_client` and `rupt_server`
-(`rupt_api.testing.pytest_plugin`) are there with no conftest. From a shell,
+(`rupt_api.testing.pytest_plugin`) are there with no conftest; `vcr_config()` sets vcrpy up for
+cassettes with no secret that replay on any port. From a shell,
 `python -m rupt_api.testing --port 8007 --seed` serves a fake until Ctrl-C.
 """
 
 from ._state import DEFAULT_SECRET, FakeRupt
 from ._transport import FakeTransport
+from ._vcr import STAND_IN_ORIGIN, vcr_config
 from ._wire import Fault, RecordedRequest
 
-__all__ = ["DEFAULT_SECRET", "FakeRupt", "FakeTransport", "Fault", "RecordedRequest"]
+__all__ = [
+    "DEFAULT_SECRET",
+    "STAND_IN_ORIGIN",
+    "FakeRupt",
+    "FakeTransport",
+    "Fault",
+    "RecordedRequest",
+    "vcr_config",
+]

@@ -14,7 +14,6 @@ requests and responses before anything is written.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,14 +23,15 @@ import pytest
 
 from rupt_api import AsyncRuptAPI, RuptAPI, RuptApiError
 from rupt_api.models import Challenge, Device, Evaluation
-from rupt_api.testing import FakeRupt, Fault
+from rupt_api.testing import STAND_IN_ORIGIN, FakeRupt, Fault
+from rupt_api.testing import vcr_config as rupt_vcr_config
 from rupt_api.testing._state import ROUTES
 from tests.operations import OPERATION_CASES
 
 SECRET = "sk_test_cassette_SECRET_do_not_leak"
 WRONG_SECRET = "sk_test_cassette_WRONG_do_not_leak"
 SCRUBBED = {SECRET: "[SECRET]", WRONG_SECRET: "[WRONG_SECRET]"}
-RECORDED_ORIGIN = "http://rupt-stand-in.invalid"  # .invalid never resolves: replay cannot leak
+RECORDED_ORIGIN = STAND_IN_ORIGIN  # .invalid never resolves: replay cannot leak
 CASSETTE_DIR = Path(__file__).resolve().parents[2] / "cassettes"
 # The async surface replays the same cassettes on both its transports (httpx's own and aiohttp):
 # what Rupt sent back does not depend on how it was asked.
@@ -97,43 +97,6 @@ def recorded(*methods: str) -> Callable[[Any], Any]:
     return mark
 
 
-def _scrub(text: str) -> str:
-    for secret, placeholder in SCRUBBED.items():
-        text = text.replace(secret, placeholder)
-    return text
-
-
-def _scrub_body(body: Any) -> Any:
-    if isinstance(body, bytes):
-        for secret, placeholder in SCRUBBED.items():
-            body = body.replace(secret.encode(), placeholder.encode())
-        return body
-    return _scrub(body) if isinstance(body, str) else body
-
-
-def scrub_request(request: Any) -> Any:
-    """vcrpy `before_record_request` (also applied before matching): no secret, a fixed origin."""
-    request.uri = re.sub(r"^https?://[^/]+", RECORDED_ORIGIN, _scrub(request.uri))
-    # No body is an empty one, whichever client sent it (aiohttp's stub says None, httpx b"").
-    request.body = _scrub_body(request.body or b"")
-    for name, value in list(request.headers.items()):
-        request.headers[name] = _scrub(value)
-    if "host" in request.headers:
-        request.headers["host"] = RECORDED_ORIGIN.partition("://")[2]
-    return request
-
-
-def scrub_response(response: dict[str, Any]) -> dict[str, Any]:
-    """vcrpy `before_record_response`: no secret, and no header that changes at each recording."""
-    response["headers"] = {
-        name: [_scrub(value) for value in values]
-        for name, values in response["headers"].items()
-        if name.lower() not in ("date", "server")
-    }
-    response["body"]["string"] = _scrub_body(response["body"]["string"])
-    return response
-
-
 @pytest.fixture(scope="module")
 def vcr_cassette_dir() -> str:
     return str(CASSETTE_DIR)
@@ -148,13 +111,10 @@ def default_cassette_name(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def vcr_config() -> dict[str, Any]:
-    # No record_mode here: it would override --record-mode; the default `none` replays only.
-    return {
-        "match_on": ["method", "path", "query", "body"],
-        "filter_headers": [("authorization", "Bearer [scrubbed]")],
-        "before_record_request": scrub_request,
-        "before_record_response": scrub_response,
-    }
+    # The helper users get (rupt_api.testing.vcr_config), matching the body too. No record_mode
+    # here: it would override --record-mode; the default `none` replays only.
+    config = rupt_vcr_config(secrets=SCRUBBED, authorization="Bearer [scrubbed]")
+    return {**config, "match_on": ["method", "path", "query", "body"]}
 
 
 # -- The stand-in (recording only) and the clients ----------------------------------------------
