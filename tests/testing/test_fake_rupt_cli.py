@@ -2,85 +2,45 @@
 
 from __future__ import annotations
 
-import queue
-import signal
 import subprocess
 import sys
-import threading
 
 import httpx
 
 from rupt_api.models import Challenge, Evaluation
 
-
-def read_lines(process: subprocess.Popen[str], into: queue.Queue[str]) -> None:
-    assert process.stdout is not None
-    for line in process.stdout:
-        into.put(line.rstrip("\n"))
-
-
-def _default_sigint() -> None:
-    # A shell starts background jobs with SIGINT ignored, and a child inherits that: Python then
-    # keeps it ignored, and the Ctrl-C this test sends would never arrive. Ctrl-C as in a terminal.
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+from ._cli import running
 
 
 def test_cli_serves_seeded_fake() -> None:
-    command = [
-        sys.executable, "-m", "rupt_api.testing", "--port", "0", "--seed", "--secret", "sk_cli",
-    ]  # fmt: skip
-    with subprocess.Popen(
-        command,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=_default_sigint,  # noqa: PLW1509 - a signal disposition, before exec
-    ) as process:
-        lines: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=read_lines, args=(process, lines), daemon=True).start()
-        try:
-            banner = lines.get(timeout=20)
-            assert banner.startswith("FakeRupt listening on http://127.0.0.1:")
-            url = banner.rsplit(" ", 1)[1]
-            assert lines.get(timeout=5) == "secret: sk_cli"
-            assert lines.get(timeout=5) == f"control: {url}/_rupt (JSON; GET it for the list)"
-            printed = dict(lines.get(timeout=5).split(": ", 1) for _ in range(5))
+    with running("--seed", "--secret", "sk_cli") as cli:
+        url, lines = cli
+        assert lines.get(timeout=5) == "secret: sk_cli"
+        assert lines.get(timeout=5) == f"control: {url}/_rupt (JSON; GET it for the list)"
+        printed = dict(lines.get(timeout=5).split(": ", 1) for _ in range(5))
 
-            auth = {"Authorization": "Bearer sk_cli"}
-            with httpx.Client(base_url=url, headers=auth, timeout=5) as http:
-                allowed = http.get(f"/v3/evaluations/{printed['evaluation, allowed']}")
-                assert allowed.status_code == 200
-                assert Evaluation.from_dict(allowed.json()).verdict == "allow"
+        auth = {"Authorization": "Bearer sk_cli"}
+        with httpx.Client(base_url=url, headers=auth, timeout=5) as http:
+            allowed = http.get(f"/v3/evaluations/{printed['evaluation, allowed']}")
+            assert allowed.status_code == 200
+            assert Evaluation.from_dict(allowed.json()).verdict == "allow"
 
-                passed_id = printed["evaluation, challenge completed"]
-                passed = Evaluation.from_dict(http.get(f"/v3/evaluations/{passed_id}").json())
-                assert passed.challenge is not None
-                assert passed.challenge.status == "completed"
+            passed_id = printed["evaluation, challenge completed"]
+            passed = Evaluation.from_dict(http.get(f"/v3/evaluations/{passed_id}").json())
+            assert passed.challenge is not None
+            assert passed.challenge.status == "completed"
 
-                pending_id = printed["evaluation, challenge not finished"]
-                pending = Evaluation.from_dict(http.get(f"/v3/evaluations/{pending_id}").json())
-                assert pending.challenge is not None
-                assert pending.challenge.id == printed["challenge not finished"]
-                assert pending.redirect is not None
-                challenge = http.get(f"/v3/challenges/{printed['challenge not finished']}")
-                assert Challenge.from_dict(challenge.json()).status == "code_sent"
+            pending_id = printed["evaluation, challenge not finished"]
+            pending = Evaluation.from_dict(http.get(f"/v3/evaluations/{pending_id}").json())
+            assert pending.challenge is not None
+            assert pending.challenge.id == printed["challenge not finished"]
+            assert pending.redirect is not None
+            challenge = http.get(f"/v3/challenges/{printed['challenge not finished']}")
+            assert Challenge.from_dict(challenge.json()).status == "code_sent"
 
-                devices = http.get("/v3/user/user_allowed/devices").json()
-                assert [device["id"] for device in devices] == [printed["device of user_allowed"]]
-                assert (
-                    http.get("/v3/evaluations/x", headers={"Authorization": ""}).status_code == 401
-                )
-        finally:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=10)
-            finally:
-                if process.poll() is None:
-                    process.kill()
-        assert process.returncode == 0
-        assert lines.get(timeout=5) == "FakeRupt stopped"
-        assert process.stderr is not None
-        assert process.stderr.read() == ""
+            devices = http.get("/v3/user/user_allowed/devices").json()
+            assert [device["id"] for device in devices] == [printed["device of user_allowed"]]
+            assert http.get("/v3/evaluations/x", headers={"Authorization": ""}).status_code == 401
 
 
 def test_cli_stops_on_sigterm() -> None:

@@ -7,11 +7,9 @@ drive it; the app's side is the SDK itself, pointed at the printed URL.
 from __future__ import annotations
 
 import queue
-import signal
 import socket
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -19,6 +17,8 @@ import httpx
 import pytest
 
 from rupt_api import ChallengeAlreadyUsedError, ChallengeNotCompletedError, RuptAPI, RuptApiError
+
+from ._cli import running
 
 SECRET = "sk_cli_control"
 
@@ -35,42 +35,18 @@ class Served:
 
 @contextmanager
 def stand_in(*flags: str) -> Iterator[Served]:
-    command = [sys.executable, "-m", "rupt_api.testing", "--port", "0", "--secret", SECRET, *flags]
-    with subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    ) as process:
-        lines: queue.Queue[str] = queue.Queue()
-
-        def read() -> None:
-            assert process.stdout is not None
-            for line in process.stdout:
-                lines.put(line.rstrip("\n"))
-            lines.put("")  # the end
-
-        threading.Thread(target=read, daemon=True).start()
-        try:
-            banner = lines.get(timeout=20)
-            assert banner.startswith("FakeRupt listening on http://127.0.0.1:"), banner
-            url = banner.rsplit(" ", 1)[1]
-            printed: dict[str, str] = {}
-            while True:
-                try:
-                    line = lines.get(timeout=0.5)
-                except queue.Empty:
-                    break
-                label, _, value = line.partition(": ")
-                printed[label] = value
-            served = Served(url, printed)
-            with served.control, served.rupt:
-                yield served
-        finally:
-            process.send_signal(signal.SIGINT)
+    with running("--secret", SECRET, *flags) as cli:
+        printed: dict[str, str] = {}
+        while True:
             try:
-                process.wait(timeout=10)
-            finally:
-                if process.poll() is None:
-                    process.kill()
-    assert process.returncode == 0
+                line = cli.lines.get(timeout=0.5)
+            except queue.Empty:
+                break
+            label, _, value = line.partition(": ")
+            printed[label] = value
+        served = Served(cli.url, printed)
+        with served.control, served.rupt:
+            yield served
 
 
 def test_flags_create_evaluations_for_the_apps_users_and_queue_faults() -> None:
