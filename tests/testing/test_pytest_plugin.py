@@ -89,3 +89,17 @@ def test_the_readme_shows_the_projects_files_as_they_are() -> None:
     assert {"test_django_view.py", "test_aiohttp_handler.py"} <= set(shown)
     for name, text in shown.items():
         assert (PROJECT / name).read_text() == text, f"README's {name} differs from the file"
+
+
+def test_the_plugin_can_be_turned_off_by_name(tmp_path: Path) -> None:
+    (tmp_path / "pytest.ini").write_text("[pytest]\naddopts = -p no:cacheprovider\n")
+    (tmp_path / "test_one.py").write_text("def test_one(rupt_fake):\n    assert rupt_fake\n")
+
+    def pytest_in_project(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "pytest", "-q", *args]
+        return subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, check=False)
+
+    on, off = pytest_in_project(), pytest_in_project("-p", "no:rupt_api")
+    assert on.returncode == 0, on.stdout
+    assert off.returncode == 1, off.stdout
+    assert "fixture 'rupt_fake' not found" in off.stdout
