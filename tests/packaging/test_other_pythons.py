@@ -7,10 +7,12 @@ default one; the default runs the whole suite.
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import sys
 import tomllib
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -46,3 +48,40 @@ def test_the_wheel_and_the_tests_under_every_other_python(other_pythons: Backgro
 def test_the_classifiers_name_the_default_python() -> None:
     assert "{}.{}".format(*sys.version_info[:2]) in NAMED
     assert "Typing :: Typed" in CLASSIFIERS
+
+
+def load_pythons() -> ModuleType:
+    """tools/pythons.py, imported from its file (tools/ is not a package)."""
+    spec = importlib.util.spec_from_file_location("rupt_pythons", ROOT / "tools" / "pythons.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_discovery_keeps_one_cpython_per_version_and_skips_the_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pythons = load_pythons()
+    default = "{}.{}".format(*sys.version_info[:2])
+    # A fake pyenv root: the running interpreter under its own version and under "3.99", twice.
+    for version in (default, "3.99", "3.99"):
+        folder = tmp_path / "versions" / f"{version}.{len(list(tmp_path.rglob('*')))}" / "bin"
+        folder.mkdir(parents=True)
+        (folder / f"python{version}").symlink_to(sys.executable)
+    (tmp_path / "versions" / "broken" / "bin").mkdir(parents=True)
+    (tmp_path / "versions" / "broken" / "bin" / "python3.98").write_text("#!/bin/false\n")
+    monkeypatch.setenv("PYENV_ROOT", str(tmp_path))
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    monkeypatch.setattr(pythons, "version_of", lambda path: (3, 99) if "3.99" in path else None)
+    found = pythons.find()
+    assert list(found) == [(3, 99)]
+    assert "3.99" in found[3, 99]
+
+    monkeypatch.setattr(pythons, "find", dict)
+    assert pythons.main([]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith(f"other Pythons: none found besides {default} (looked on PATH")
+    assert f"{tmp_path}/versions/*/bin" in printed
+    assert printed.rstrip().endswith("skipped")
