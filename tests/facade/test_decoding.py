@@ -65,19 +65,30 @@ def streamed(body: bytes, encoding: str | None, status: int = 200, chunk: int = 
 
 
 class _Chunks(httpx.SyncByteStream, httpx.AsyncByteStream):
+    # Iterators, not generators: a body the client stops reading early (a bomb refused) must
+    # leave no suspended async generator behind for the loop to finalize (Python 3.13 reports
+    # it as "Task was destroyed but it is pending").
     def __init__(self, chunks: list[bytes]) -> None:
         self.chunks = chunks
         self.sent = 0  # how many chunks the client pulled
 
     def __iter__(self) -> Any:
-        for chunk in self.chunks:
-            self.sent += 1
-            yield chunk
+        return self
 
-    async def __aiter__(self) -> Any:
-        for chunk in self.chunks:
-            self.sent += 1
-            yield chunk
+    def __next__(self) -> bytes:
+        if self.sent >= len(self.chunks):
+            raise StopIteration
+        self.sent += 1
+        return self.chunks[self.sent - 1]
+
+    def __aiter__(self) -> Any:
+        return self
+
+    async def __anext__(self) -> bytes:
+        if self.sent >= len(self.chunks):
+            raise StopAsyncIteration
+        self.sent += 1
+        return self.chunks[self.sent - 1]
 
 
 def test_accept_encoding_names_exactly_what_can_be_decoded(surface: Surface) -> None:
