@@ -147,7 +147,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     def on_terminate(_signum: int, _frame: Any) -> None:
         stop.set()
 
+    # Ctrl-C and SIGTERM both stop it, even when started with SIGINT ignored (as a shell without
+    # job control starts background commands), where Python would raise no KeyboardInterrupt.
     signal.signal(signal.SIGTERM, on_terminate)
+    signal.signal(signal.SIGINT, on_terminate)
     with contextlib.ExitStack() as running:
         try:
             url = running.enter_context(serve(fake, args.host, args.port, control))
@@ -162,10 +165,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{label}: {ident}", flush=True)
         for fault in faults:
             print(f"fault queued: {fault}", flush=True)
-        try:
-            while not stop.wait(0.5):
-                pass
-        except KeyboardInterrupt:
+        while not stop.wait(0.5):
             pass
     print("FakeRupt stopped", flush=True)
     return 0
