@@ -177,6 +177,11 @@ class Run:
         tests = [python, "-m", "pytest", *TESTS, "-q", "-p", "no:cacheprovider"]
         tests += [f"--ignore={path}" for path in IGNORE]
         tests += [f"--deselect={item}" for item in DESELECT]
+        # An object the garbage collector finds unclosed (a socket dropped with a closed event
+        # loop, a suspended async generator) is reported when it happens to be collected, which
+        # differs between Pythons: here it is printed, not failed. The default Python's suite
+        # fails on it, and tests/reliability checks resources deterministically.
+        tests += ["-W", "default::pytest.PytestUnraisableExceptionWarning"]
         test_output = self.step("tests", tests, max(30.0, deadline - time.monotonic()))
         if test_output is None:
             return
@@ -185,6 +190,9 @@ class Run:
         quick_line = next(line for line in quick_output.splitlines() if "quick start" in line)
         elapsed = time.monotonic() - started
         self.summary = f"wheel installed; {quick_line}; tests: {closing.strip('= ')}"
+        for line in test_output.splitlines():
+            if "Exception ignored in" in line:
+                self.lines.append(f"note: {line.strip()}")
         self.lines.append(f"{self.summary} ({elapsed:.0f} s in all)")
 
 
