@@ -133,12 +133,12 @@ class Control:
         fake = self.fake
         actions: dict[str, Callable[[str], Any]] = {
             "complete": fake.complete_challenge,
-            "fail": lambda id: fake.fail_challenge(id, data.get("status", "failed")),
+            "fail": lambda id: fake.fail_challenge(id, _text(data, "status", "failed")),
             "replay": lambda id: fake.allow_replay(id, data.get("times", 1)),
         }
         match method, parts:
             case "GET", []:
-                return json_answer(200, {"endpoints": ENDPOINTS, "secret": fake.secret})
+                return json_answer(200, {"endpoints": ENDPOINTS})
             case "POST", ["evaluations"]:
                 return json_answer(201, create_evaluation(fake, data, replayable=self.replayable))
             case "POST", ["evaluations", evaluation_id, action] if action in actions:
@@ -153,6 +153,13 @@ class Control:
                 fake.reset()
                 return json_answer(200, {"reset": True})
         raise LookupError(f"no control endpoint {method} {PREFIX}/{'/'.join(parts)}")
+
+
+def _text(data: Mapping[str, Any], key: str, default: str) -> str:
+    value = data.get(key, default)
+    if not isinstance(value, str):
+        raise TypeError(f"{key} must be str, not {type(value).__name__}")
+    return value
 
 
 def _request(record: Any) -> dict[str, Any]:

@@ -130,6 +130,7 @@ def shared() -> Iterator[Served]:
         ("POST", "/evaluations", b'{"user": "u"}', 400, "unknown field(s) user"),
         ("POST", "/evaluations", b'{"user_id": 7}', 400, "user_id must be str"),
         ("POST", "/evaluations/nope/complete", b"", 404, "no evaluation 'nope'"),
+        ("POST", "/evaluations/nope/fail", b'{"status": 3}', 400, "status must be str"),
         ("POST", "/faults", b'{"times": 2}', 400, "needs a status"),
         ("POST", "/faults", b'{"status": 99}', 400, "200..599"),
         ("GET", "/nothing", b"", 404, "no control endpoint GET /_rupt/nothing"),
