@@ -32,10 +32,14 @@ from tests.facade import test_cassettes
 
 ROOT = Path(__file__).resolve().parents[2]
 HTTP_METHODS = ("get", "put", "post", "delete", "patch")
+# Where each piece of an operation lives (CONTRIBUTING.md, "Add an endpoint", names them all).
+REGISTRY_FILE = "rupt_api/_operations.py"
+STAND_IN_FILE = "rupt_api/testing/_state.py"
 SURFACES = {
     "RuptAPI": (RuptAPI, "rupt_api/_client.py"),
     "AsyncRuptAPI": (AsyncRuptAPI, "rupt_api/_async_client.py"),
 }
+PIECE_FILES = (REGISTRY_FILE, *(where for _, where in SURFACES.values()), STAND_IN_FILE)
 
 
 @attrs.frozen
@@ -169,12 +173,12 @@ def missing_pieces(spec: dict[str, Any]) -> dict[str, list[str]]:
         entry = OPERATIONS.get(name)
         gaps = []
         if entry is None:
-            gaps.append(f"registry entry {name!r} in rupt_api/_operations.py (OPERATIONS)")
+            gaps.append(f"registry entry {name!r} in {REGISTRY_FILE} (OPERATIONS)")
         else:
             gaps.extend(f"registry entry: {d}" for d in spec_operation.differences(entry))
         gaps.extend(_facade_gaps(name, entry))
         if name not in ROUTES:
-            gaps.append(f"stand-in route {name!r} in rupt_api/testing/_state.py (ROUTES)")
+            gaps.append(f"stand-in route {name!r} in {STAND_IN_FILE} (ROUTES)")
         gaps.extend(_cassette_gaps(name))
         if name not in test_cassettes.CASES:
             gaps.append(
