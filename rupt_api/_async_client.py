@@ -3,153 +3,64 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
-from collections.abc import AsyncGenerator, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 import httpx
 
 from . import _operations as ops
 from ._base import BaseClient, expect_bool, expect_http_client
-from ._call import Call, DeadlinePassed
+from ._call import Call, DeadlinePassed, Resume
 from ._config import (
     DEFAULT_MAX_RETRY_DELAY,
     DEFAULT_RETRIES,
     DEFAULT_TIMEOUT,
 )
-from ._continuation import BACKSTOP_SECONDS
+from ._continuation import start_in_background_async
 from ._decoding import aread_body
-from ._exceptions import RuptApiError, RuptError, RuptTimeoutError
-from ._transport import async_client_factory
+from ._exceptions import RuptApiError, RuptTimeoutError
+from ._handoff import HandOff, current_exchange
+from ._transport import AsyncPool, async_client_factory
 from ._verify import Expected
 
 if TYPE_CHECKING:
     from ._generated.models import Challenge, Device, Evaluation
 
-T = TypeVar("T")
-
-
-# Continuations still running, referenced so they are not collected mid-flight.
-_continuations: set[asyncio.Task[Any]] = set()
-
-
-def _forget(task: asyncio.Task[Any]) -> None:
-    _continuations.discard(task)
-    if not task.cancelled():
-        task.exception()  # mark it retrieved: an ignored continuation must stay quiet
-
-
-def start_task(coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
-    """Run a continuation as a task on the running loop, referenced until it ends."""
-    task = asyncio.get_running_loop().create_task(coro)
-    _continuations.add(task)
-    task.add_done_callback(_forget)
-    return task
-
-
-class _AsyncPool:
-    """The httpx.AsyncClient an `AsyncRuptAPI` and its `with_options` copies share, per loop.
-
-    An httpx.AsyncClient's connections belong to the event loop that opened them, so an owned
-    pool keeps one client per loop (pytest's per-test loops, one `asyncio.run()` per celery
-    task, threads each running a loop). Each closes with its loop: an async generator started
-    on the loop stays suspended until the loop shuts down its async generators (as
-    `asyncio.run()` does before closing the loop), and its `finally` closes that loop's client
-    on that loop. A loop closed without that shutdown is forgotten when a new loop comes (its
-    sockets are then the garbage collector's), so a process cycling through loops keeps file
-    descriptors and memory bounded. An injected client is used as it is, on any loop.
-    """
-
-    def __init__(
-        self, http_client: httpx.AsyncClient | None, new_client: Callable[[], httpx.AsyncClient]
-    ) -> None:
-        self.owned = http_client is None
-        self._new_client = new_client
-        # The client of the loop used last; the first is made here, so that the environment is
-        # checked when the AsyncRuptAPI is created.
-        self.client = new_client() if http_client is None else http_client
-        self._unbound: httpx.AsyncClient | None = self.client if self.owned else None
-        self._clients: dict[asyncio.AbstractEventLoop, httpx.AsyncClient] = {}
-        self._keepers: dict[asyncio.AbstractEventLoop, AsyncGenerator[None, None]] = {}
-        self.closed = False
-
-    def for_running_loop(self) -> httpx.AsyncClient:
-        if not self.owned:
-            return self.client
-        loop = asyncio.get_running_loop()
-        client = self._clients.get(loop)
-        if client is None:
-            self._forget_closed_loops()
-            client, self._unbound = self._unbound or self._new_client(), None
-            self._clients[loop] = client
-            self._close_with(loop, client)
-        self.client = client
-        return client
-
-    def _close_with(self, loop: asyncio.AbstractEventLoop, client: httpx.AsyncClient) -> None:
-        async def keeper() -> AsyncGenerator[None, None]:
-            try:
-                yield
-            finally:
-                self._clients.pop(loop, None)
-                self._keepers.pop(loop, None)
-                if not loop.is_closed():  # shutting down (or aclose): close it on its loop
-                    await client.aclose()
-
-        generator = keeper()
-        # Its first step registers it with the running loop (its async generator hooks).
-        with contextlib.suppress(StopIteration):
-            generator.asend(None).send(None)
-        self._keepers[loop] = generator
-
-    def _forget_closed_loops(self) -> None:
-        # Loops closed without shutting down their async generators: their closers never ran.
-        # Dropped, a closer is not run through its dead loop (asyncio skips closed loops).
-        for loop in [loop for loop in self._clients if loop.is_closed()]:
-            self._clients.pop(loop, None)
-            self._keepers.pop(loop, None)
-
-    def loop_error(self, error: Exception) -> RuptError | None:
-        """A clear error for an injected client whose connections belong to another loop."""
-        if self.owned or not isinstance(error, RuntimeError) or "loop" not in str(error):
-            return None
-        clear = RuptError(
-            "the http_client given to AsyncRuptAPI belongs to another event loop (one that has"
-            " closed, or is not running here); create the httpx.AsyncClient and the AsyncRuptAPI"
-            " on the loop that uses them, for example in your app's startup"
-        )
-        clear.__cause__ = error
-        return clear
-
-    async def aclose(self) -> None:
-        self.closed = True
-        if not self.owned:
-            return
-        keeper = self._keepers.get(asyncio.get_running_loop())
-        if keeper is not None:
-            await keeper.aclose()  # closes this loop's client
-        if self._unbound is not None:
-            await self._unbound.aclose()
-        # Clients of other loops that are still running close when those loops shut down.
-
 
 class AsyncRuptAPI(BaseClient):
     """Rupt's server API, for asyncio.
 
-    Create one per process (for aiohttp, in a `cleanup_ctx`) and share it between tasks.
+    Create one per process (for aiohttp, in a `cleanup_ctx`) and share it between tasks; used
+    from a new event loop, it opens a new connection pool there.
 
-        async with AsyncRuptAPI() as rupt:  # the secret from RUPT_SECRET
+        async with AsyncRuptAPI() as rupt:  # the secret from the RUPT_SECRET environment variable
             evaluation = await rupt.consume_evaluation(evaluation_id)
 
-    Takes the same arguments as `RuptAPI`; `http_client` is then an `httpx.AsyncClient`.
-    Cancelling the task that awaits a call cancels its request.
-
     Args:
-        transport: `"httpx"` (the default) sends with httpx's own async stack; `"aiohttp"` with
-            aiohttp (install `rupt-api[aiohttp]`), several times faster under load and what an
-            aiohttp service already runs. Every behaviour is the same on both.
+        secret: the project secret from Rupt's dashboard (default: the `RUPT_SECRET` environment
+            variable). Keep it on the server.
+        domain: the API host (`https://` is added), or a full `http://` / `https://` base URL
+            (default: the `RUPT_DOMAIN` environment variable, else `api.rupt.dev`).
+        timeout: seconds (not milliseconds: at most 300) before a call gives up, across all its
+            attempts and backoff sleeps.
+        retries: how many times a network error or a 5xx answer is retried.
+        max_retry_delay: the longest wait between two attempts, in seconds (at most 300).
+        http_client: an `httpx.AsyncClient` to send requests with (its transport, pool,
+            proxies and event hooks are used; URLs, authentication and timeouts still come
+            from the SDK). Calls through it run in the background while the caller waits for
+            what is left of `timeout`. The SDK does not close a client it was given.
+        trust_env: honour the environment's proxies (`HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`,
+            `NO_PROXY`) and CA bundle (`SSL_CERT_FILE`, `SSL_CERT_DIR`) as httpx does; False
+            ignores them. A setting that cannot be used is a `ValueError` naming the variable.
+            Applies to the SDK's own pool, not to an `http_client` given.
+        transport: (AsyncRuptAPI only) `"httpx"` (the default) sends with httpx's own async
+            stack; `"aiohttp"` with aiohttp (install `rupt-api[aiohttp]`), several times faster
+            under load and what an aiohttp service already runs. Every behaviour is the same on
+            both (with aiohttp, calls run in the background as through an `http_client`).
+
+    Cancelling the task that awaits a call cancels its request.
     """
 
     def __init__(
@@ -169,7 +80,7 @@ class AsyncRuptAPI(BaseClient):
         )
         http_client = expect_http_client(http_client, httpx.AsyncClient)
         new_client = async_client_factory(transport, http_client, expect_bool(trust_env))
-        self._pool = _AsyncPool(http_client, new_client)
+        self._pool = AsyncPool(http_client, new_client)
 
     # -- the API ---------------------------------------------------------------------------------
 
@@ -226,13 +137,26 @@ class AsyncRuptAPI(BaseClient):
         metadata: dict[str, Any] | None = None,
         evaluation_metadata: dict[str, Any] | None = None,
     ) -> Evaluation:
-        """Step 4 of Rupt's challenge flow in one call; see `RuptAPI.verify_challenge`.
+        """Step 4 of Rupt's challenge flow in one call: consume, then check, then return.
 
-        `action` and at least one of `user_id`, `email`, `phone` are required; `metadata` is
-        compared with `evaluation.user.metadata`, `evaluation_metadata` with the evaluation's own.
-        Raises `ChallengeAlreadyUsedError`, `ChallengeNotCompletedError` or
-        `ChallengeMismatchError` (all `RuptVerificationError`) when the action must not be
-        honoured; after a timeout, `await err.continuation` gives the verified evaluation.
+        Consumes the evaluation (single use) and returns it only if its challenge is `completed`
+        and it is about what you expected, the checks of Rupt's guide:
+
+        - `action` (required): `evaluation.action`, such as "login" or "signup";
+        - the identity, at least one of `user_id` (your id, `evaluation.user.id`), `email`
+          (compared without case) and `phone`; a signup without a user id passes the email;
+        - `metadata`: each key given must equal `evaluation.user.metadata[key]`;
+        - `evaluation_metadata`: each key given must equal the evaluation's own `metadata[key]`.
+
+        Otherwise raises, all `RuptVerificationError`:
+
+        - `ChallengeAlreadyUsedError`: consumed before (409), a replayed success URL;
+        - `ChallengeNotCompletedError`: no completed challenge; send the user to `err.redirect`;
+        - `ChallengeMismatchError`: `err.field` differs (values are never echoed).
+
+        Missing or empty expectations raise `TypeError`/`ValueError` before anything is sent. Other
+        failures raise as in `consume_evaluation`; after a timeout, `err.continuation` resolves to
+        the verified evaluation or fails with one of the errors above.
         """
         expected = Expected.create(
             action=action,
@@ -248,7 +172,8 @@ class AsyncRuptAPI(BaseClient):
             consumed = err
         except RuptTimeoutError as err:
             if isinstance(err.continuation, asyncio.Future):
-                err.continuation = start_task(expected.settle_awaitable(err.continuation))
+                settled = expected.settle_awaitable(err.continuation)
+                err.continuation = start_in_background_async(settled)
             raise
         return expected.settle(consumed)
 
@@ -273,31 +198,50 @@ class AsyncRuptAPI(BaseClient):
     # -- the call --------------------------------------------------------------------------------
 
     async def _call(self, operation: ops.Operation, spec: ops.RequestSpec) -> Any:
-        call = Call(self._options, operation, spec)
+        # Each event loop has its own lane of the pool (client, gate), watched or not.
+        watched = self._pool.for_running_loop().watched
+        call = Call(self._options, operation, spec, watched=watched)
+        if watched:
+            # The network backend bounds every socket operation by the deadline and hands a
+            # cut-off request to the continuation: no cancellation, the call runs right here.
+            try:
+                return await self._run(call, self._attempt)
+            except DeadlinePassed:
+                call.give_up_waiting()
+                continuation = start_in_background_async(self._continue(call))
+                raise call.timeout_error(continuation) from None
+        # An injected client's transport cannot be interrupted without cutting its request
+        # short: the call runs as a task, the caller waits for what is left and never cancels it.
+        call.give_up_waiting()
+        running = start_in_background_async(self._continue(call))
         try:
-            return await self._run(call)
-        except DeadlinePassed:
-            call.restart(BACKSTOP_SECONDS)
-            raise call.timeout_error(start_task(self._continue(call))) from None
+            await asyncio.wait((running,), timeout=max(call.deadline - time.monotonic(), 0.0))
+        except asyncio.CancelledError:
+            running.cancel()  # the caller's own task was cancelled: so is its request
+            raise
+        if running.done():
+            return running.result()
+        raise call.timeout_error(running)
 
     async def _continue(self, call: Call) -> Any:
+        """The rest of a call nobody waits for (or for which a caller waits on its task)."""
         try:
+            if call.resume() == Resume.FINISH:
+                return await self._run(call, self._finish)
             if call.pending_sleep:
                 await self._sleep(call, call.pending_sleep)
-            return await self._run(call)
+            return await self._run(call, self._attempt)
         except DeadlinePassed:
             raise call.timeout_error(None) from None
 
-    async def _run(self, call: Call) -> Any:
+    async def _run(self, call: Call, first: Callable[[Call], Awaitable[Any]]) -> Any:
         try:
-            return await self._attempt(call)
+            return await first(call)
         except Exception as error:
-            if not self._policy.should_retry(call.attempts, error):
+            if not self._policy.should_retry(call, error):
                 raise
             replay = [error]  # tenacity's first iteration re-raises it (see RetryPolicy)
-        retrying = self._policy.async_retrying(
-            lambda: call.attempts, lambda seconds: self._sleep(call, seconds)
-        )
+        retrying = self._policy.async_retrying(call, lambda seconds: self._sleep(call, seconds))
         async for attempt in retrying:
             with attempt:
                 if replay:
@@ -309,22 +253,39 @@ class AsyncRuptAPI(BaseClient):
         if self._pool.closed:
             raise call.closed_error()
         request = call.next_request()
-        client = self._pool.for_running_loop()
+        lane = self._pool.for_running_loop()
         started = time.perf_counter()
-        loop_deadline = asyncio.get_running_loop().time() + (call.deadline - time.monotonic())
         try:
-            async with asyncio.timeout_at(loop_deadline):
-                response = await client.send(request, stream=True, follow_redirects=False)
-                try:
-                    content = await aread_body(call, response)
-                finally:
-                    await response.aclose()
-        except TimeoutError:
-            # asyncio.timeout cut the attempt short at the deadline, wherever it was.
-            call.unknown_fate = True
-            call.fail(DeadlinePassed(), started)
+            await lane.enter(call.limit)
+        except httpx.PoolTimeout as exc:
+            call.fail(exc, started)
+        watching = current_exchange.set(call.exchange)
+        try:
+            response = await lane.client.send(request, stream=True, follow_redirects=False)
+            try:
+                content = await aread_body(call, response)
+            finally:
+                await response.aclose()
+        except HandOff as handoff:
+            call.hand_off(handoff.exchange)
         except Exception as exc:
             call.fail(self._pool.loop_error(exc) or exc, started)
+        finally:
+            current_exchange.reset(watching)
+            lane.leave()
+        return call.result(response, content, started)
+
+    async def _finish(self, call: Call) -> Any:
+        """Finish the attempt the deadline handed off, on its own connection."""
+        from ._deadline_backend import finish_async  # noqa: PLC0415 - loaded with the pool
+
+        exchange = call.take_handed_off()
+        started = time.perf_counter()
+        try:
+            response = await finish_async(exchange, call.request)
+            content = await aread_body(call, response)
+        except Exception as exc:
+            call.fail(exc, started)
         return call.result(response, content, started)
 
     @staticmethod

@@ -28,6 +28,7 @@ from ._exceptions import (
     RuptResponseError,
     RuptTimeoutError,
 )
+from ._handoff import Exchange
 from ._internals import url_with_path
 from ._logging import logger
 from ._operations import Operation, RequestSpec
@@ -39,6 +40,9 @@ MAX_BODY_BYTES = 4 * 1024 * 1024
 _REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-rupt-request-id")
 # httpx failures that prove the request never left: re-sending after them is always harmless.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+# A continuation ends at the latest this long after the caller's deadline: abandoned work always
+# finishes.
+BACKSTOP_SECONDS = 60.0
 # What each aiohttp failure (`transport="aiohttp"`, or an injected httpx-aiohttp client) means, as
 # the httpx error of the same meaning; the first match wins. Named, not imported: aiohttp is
 # optional, and loaded only by those who use it.
@@ -86,6 +90,13 @@ class DeadlinePassed(Exception):
     """Raised inside a call when its deadline passes; the client turns it into a timeout."""
 
 
+class Resume:
+    """Where a continuation picks the call up (`Call.resume`)."""
+
+    FINISH = "finish"  # finish the attempt the deadline cut off, on its own connection
+    ATTEMPT = "attempt"  # nothing of it was sent: send it (once)
+
+
 class Call:
     """The state of one call across its attempts (and its continuation, if it has one)."""
 
@@ -93,16 +104,23 @@ class Call:
         "_content_length",
         "_options",
         "attempts",
+        "cut_off",
         "deadline",
+        "exchange",
+        "handed_off",
         "last_failure",
+        "limit",
         "operation",
         "pending_sleep",
         "request",
         "resource_id",
         "unknown_fate",
+        "watched",
     )
 
-    def __init__(self, options: Options, operation: Operation, spec: RequestSpec) -> None:
+    def __init__(
+        self, options: Options, operation: Operation, spec: RequestSpec, *, watched: bool = False
+    ) -> None:
         method, path, content, resource_id = spec
         self._options = options
         self.operation = operation
@@ -114,7 +132,17 @@ class Call:
             headers=_parsed_headers(options.headers, has_body=content is not None),
             content=content,
         )
+        # The caller's deadline. `limit` is when the running code must stop: the deadline while
+        # the caller waits on this thread or task, the backstop once the work went on without it.
         self.deadline = time.monotonic() + options.timeout
+        self.limit = self.deadline
+        # True when the SDK's own pool runs the attempts: its network backend watches each
+        # exchange and hands the connection over at the deadline (`_handoff.py`).
+        self.watched = watched
+        self.exchange: Exchange | None = None
+        self.handed_off: Exchange | None = None
+        # The deadline closed an attempt that may have reached Rupt (no hand-off possible).
+        self.cut_off = False
         self.attempts = 0
         # True once an attempt may have reached Rupt without its answer reaching us.
         self.unknown_fate = False
@@ -127,8 +155,9 @@ class Call:
     # -- attempts ------------------------------------------------------------------------------
 
     def next_request(self) -> httpx.Request:
-        """The next attempt's request, its timeouts bounded by what is left of the deadline."""
-        remaining = self.deadline - time.monotonic()
+        """The next attempt's request, its timeouts bounded by what is left of the limit."""
+        limit = self.limit
+        remaining = limit - time.monotonic()
         if remaining <= 0:
             raise DeadlinePassed
         self.attempts += 1
@@ -139,10 +168,51 @@ class Call:
             "pool": remaining,
         }
         self._content_length = 0
+        if self.watched:
+            self.exchange = Exchange(limit, hand_off=limit == self.deadline)
         return self.request
 
+    def hand_off(self, exchange: Exchange) -> NoReturn:
+        """The deadline passed mid-exchange: the continuation finishes it on its connection."""
+        # The same attempt goes on, so this is no reason to doubt a later 409.
+        self.handed_off = exchange
+        raise DeadlinePassed
+
+    def give_up_waiting(self) -> None:
+        """The caller stops waiting: from now on the work runs until the backstop."""
+        self.limit = self.deadline + BACKSTOP_SECONDS
+
+    def resume(self) -> str:
+        """Where the continuation goes on (a `Resume`), or the error it ends with."""
+        if self.handed_off is not None:
+            return Resume.FINISH
+        if self.cut_off:
+            raise RuptNetworkError(
+                f"{self.operation.name} was cut off at its deadline after it was sent, and could"
+                " not be finished in the background (too many at once); it may have reached Rupt",
+                attempts=self.attempts,
+            )
+        return Resume.ATTEMPT
+
+    def take_handed_off(self) -> Exchange:
+        """The handed-off exchange, now bounded by the backstop and failing there."""
+        exchange = self.handed_off
+        assert exchange is not None
+        self.handed_off = None
+        exchange.deadline = self.limit
+        exchange.hand_off = False
+        self._content_length = 0
+        return exchange
+
+    def time_left(self) -> float:
+        """Seconds until the caller's deadline, or, once it passed, until the backstop."""
+        now = time.monotonic()
+        if now < self.deadline:
+            return self.deadline - now
+        return self.deadline + BACKSTOP_SECONDS - now
+
     def check_chunk(self, response: httpx.Response, chunk: bytes) -> None:
-        """Called for each body chunk: refuses oversized bodies and enforces the deadline."""
+        """Called for each body chunk: refuses oversized bodies."""
         self._content_length += len(chunk)
         if self._content_length > MAX_BODY_BYTES:
             raise RuptResponseError(
@@ -152,27 +222,20 @@ class Call:
                 body=chunk[:1024],
                 attempts=self.attempts,
             )
-        if time.monotonic() >= self.deadline:
-            self.unknown_fate = True
-            raise DeadlinePassed
 
     def sleep_plan(self, seconds: float) -> tuple[float, bool]:
-        """How long a backoff may sleep, and whether the deadline passes during it."""
+        """How long a backoff may sleep, and whether the limit passes during it."""
         if self.last_failure is not None:
             # A retry's backoff (a continuation finishing a cut sleep has none): say why.
             most = self._options.retries + 1
             _logging.retrying(self.operation.name, self.attempts, most, self.last_failure, seconds)
             self.last_failure = None
-        remaining = self.deadline - time.monotonic()
+        remaining = self.limit - time.monotonic()
         if seconds < remaining:
             self.pending_sleep = 0.0
             return seconds, False
         self.pending_sleep = seconds - max(remaining, 0.0)
         return max(remaining, 0.0), True
-
-    def restart(self, seconds: float) -> None:
-        """Give the call a new deadline: the continuation's backstop."""
-        self.deadline = time.monotonic() + seconds
 
     # -- outcomes ------------------------------------------------------------------------------
 
@@ -238,10 +301,16 @@ class Call:
         if isinstance(error, RuptError | DeadlinePassed):
             return error
         error = _from_aiohttp(error) or error
-        if not isinstance(error, _NOT_SENT):
+        sent = not isinstance(error, _NOT_SENT)
+        if sent:
             self.unknown_fate = True
         if isinstance(error, httpx.TimeoutException):
-            # Every phase's timeout is what is left of the deadline: it has passed.
+            # Every phase's timeout is what is left of the limit: it has passed. Nothing sent:
+            # the continuation sends this same attempt. Sent: it must never be sent again.
+            if sent:
+                self.cut_off = True
+            else:
+                self.attempts -= 1
             return DeadlinePassed()
         text = _short(str(error), self._options.secret) or type(error).__name__
         if isinstance(error, httpx.HTTPError | OSError):
@@ -326,6 +395,9 @@ class Call:
             parts.append(f" [request id {request_id}]")
         parts.append(f" after {_attempts(self.attempts)}")
         earlier_unknown = self.unknown_fate
+        if status >= 500:
+            # Rupt may have done the work before failing: a later 409 may be this call's own.
+            self.unknown_fate = True
         if earlier_unknown and status == 409:
             parts.append("; an earlier attempt may have reached Rupt (see earlier_attempt_unknown)")
         return RuptApiError(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
@@ -10,7 +11,7 @@ import httpx
 
 from . import _operations as ops
 from ._base import BaseClient, expect_bool, expect_http_client
-from ._call import Call, DeadlinePassed
+from ._call import Call, DeadlinePassed, Resume
 from ._config import (
     DEFAULT_MAX_RETRY_DELAY,
     DEFAULT_RETRIES,
@@ -18,7 +19,8 @@ from ._config import (
 )
 from ._decoding import read_body
 from ._exceptions import RuptApiError, RuptTimeoutError
-from ._transport import SyncPool, set_thread_deadline
+from ._handoff import HandOff, current_exchange
+from ._transport import SyncPool
 from ._verify import Expected
 
 if TYPE_CHECKING:
@@ -43,9 +45,10 @@ class RuptAPI(BaseClient):
             attempts and backoff sleeps.
         retries: how many times a network error or a 5xx answer is retried.
         max_retry_delay: the longest wait between two attempts, in seconds (at most 300).
-        http_client: an `httpx.Client` to send requests with (its transport, pool, proxies and
-            event hooks are used; URLs, authentication and timeouts still come from the SDK).
-            The SDK does not close a client it was given.
+        http_client: an `httpx.Client` to send requests with (its transport, pool,
+            proxies and event hooks are used; URLs, authentication and timeouts still come
+            from the SDK). Calls through it run in the background while the caller waits for
+            what is left of `timeout`. The SDK does not close a client it was given.
         trust_env: honour the environment's proxies (`HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`,
             `NO_PROXY`) and CA bundle (`SSL_CERT_FILE`, `SSL_CERT_DIR`) as httpx does; False
             ignores them. A setting that cannot be used is a `ValueError` naming the variable.
@@ -157,7 +160,7 @@ class RuptAPI(BaseClient):
             consumed = err
         except RuptTimeoutError as err:
             if err.continuation is not None:
-                from ._continuation import then  # noqa: PLC0415 - see _call below
+                from ._continuation import then  # noqa: PLC0415 - see _call
 
                 err.continuation = then(err.continuation, expected.settle_future)
             raise
@@ -184,35 +187,50 @@ class RuptAPI(BaseClient):
     # -- the call --------------------------------------------------------------------------------
 
     def _call(self, operation: ops.Operation, spec: ops.RequestSpec) -> Any:
-        call = Call(self._options, operation, spec)
-        try:
-            return self._run(call)
-        except DeadlinePassed:
-            # Imported only once a deadline passes: it brings concurrent.futures and threads.
-            from ._continuation import BACKSTOP_SECONDS, run_in_background  # noqa: PLC0415
+        pool = self._pool
+        call = Call(self._options, operation, spec, watched=pool.watched)
+        if pool.watched:
+            # The network backend bounds every socket operation by the deadline and hands a
+            # cut-off request to the continuation: the call runs right here.
+            try:
+                return self._run(call, self._attempt)
+            except DeadlinePassed:
+                # Imported only once a deadline passes: it brings concurrent.futures and threads.
+                from ._continuation import start_in_background  # noqa: PLC0415
 
-            call.restart(BACKSTOP_SECONDS)
-            continuation = run_in_background(lambda: self._continue(call))
-            raise call.timeout_error(continuation) from None
+                call.give_up_waiting()
+                continuation = start_in_background(lambda: self._continue(call))
+                raise call.timeout_error(continuation) from None
+        # An injected client's transport cannot be interrupted without cutting its request
+        # short: the call runs on a worker thread, the caller waits for what is left.
+        from ._continuation import start_in_background  # noqa: PLC0415
+
+        call.give_up_waiting()
+        running = start_in_background(lambda: self._continue(call), waited=True)
+        try:
+            return running.result(timeout=max(call.deadline - time.monotonic(), 0.0))
+        except TimeoutError:
+            raise call.timeout_error(running) from None
 
     def _continue(self, call: Call) -> Any:
+        """The rest of a call nobody waits for (or for which a caller waits on a future)."""
         try:
+            if call.resume() == Resume.FINISH:
+                return self._run(call, self._finish)
             if call.pending_sleep:
                 self._sleep(call, call.pending_sleep)
-            return self._run(call)
+            return self._run(call, self._attempt)
         except DeadlinePassed:
             raise call.timeout_error(None) from None
 
-    def _run(self, call: Call) -> Any:
+    def _run(self, call: Call, first: Callable[[Call], Any]) -> Any:
         try:
-            return self._attempt(call)
+            return first(call)
         except Exception as error:
-            if not self._policy.should_retry(call.attempts, error):
+            if not self._policy.should_retry(call, error):
                 raise
             replay = [error]  # tenacity's first iteration re-raises it (see RetryPolicy)
-        retrying = self._policy.retrying(
-            lambda: call.attempts, lambda seconds: self._sleep(call, seconds)
-        )
+        retrying = self._policy.retrying(call, lambda seconds: self._sleep(call, seconds))
         for attempt in retrying:
             with attempt:
                 if replay:
@@ -225,17 +243,38 @@ class RuptAPI(BaseClient):
             raise call.closed_error()
         request = call.next_request()
         started = time.perf_counter()
-        set_thread_deadline(call.deadline)
+        pool = self._pool
         try:
-            response = self._pool.client.send(request, stream=True, follow_redirects=False)
+            pool.enter(call.limit)
+        except httpx.PoolTimeout as exc:
+            call.fail(exc, started)
+        watching = current_exchange.set(call.exchange)
+        try:
+            response = pool.client.send(request, stream=True, follow_redirects=False)
             try:
                 content = read_body(call, response)
             finally:
                 response.close()
+        except HandOff as handoff:
+            call.hand_off(handoff.exchange)
         except Exception as exc:
             call.fail(exc, started)
         finally:
-            set_thread_deadline(None)
+            current_exchange.reset(watching)
+            pool.leave()
+        return call.result(response, content, started)
+
+    def _finish(self, call: Call) -> Any:
+        """Finish the attempt the deadline handed off, on its own connection."""
+        from ._deadline_backend import finish_sync  # noqa: PLC0415 - loaded with the pool
+
+        exchange = call.take_handed_off()
+        started = time.perf_counter()
+        try:
+            response = finish_sync(exchange, call.request)
+            content = read_body(call, response)
+        except Exception as exc:
+            call.fail(exc, started)
         return call.result(response, content, started)
 
     @staticmethod

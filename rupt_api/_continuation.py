@@ -1,12 +1,16 @@
-"""Where a call goes on after its deadline passed, so the caller can stop waiting at once.
+"""Where a call goes on while nobody waits for it, so the caller can stop waiting at once.
 
-Sync: a small pool of daemon threads shared by the process. Threads are started on demand, at
-most `MAX_WORKERS` at a time (so abandoned calls never hold more than that many connections),
-and exit after a few idle seconds, so a burst of timeouts leaves no threads behind. Daemon
-threads never hold up interpreter exit, unlike `concurrent.futures.ThreadPoolExecutor`'s.
+The twins: `start_in_background(fn)` (sync: a worker thread, outcome in a
+`concurrent.futures.Future`) and `start_in_background_async(coro)` (async: a task on the running
+loop, referenced until it ends, so it is never collected mid-flight).
 
-Async continuations are tasks on the caller's loop (`_async_client.start_task`), kept out of this
-module so that sync users never import asyncio.
+Sync workers are daemon threads shared by the process, started on demand and exiting after a few
+idle seconds, so a burst of timeouts leaves no threads behind (daemon threads never hold up
+interpreter exit, unlike `concurrent.futures.ThreadPoolExecutor`'s). Continuations of the SDK's
+own pool run on at most `MAX_WORKERS` of them. Calls through an injected `http_client` run on
+another set, at most `MAX_CALL_WORKERS` (see `_client.RuptAPI._call`): the caller waits for
+them with what is left of its deadline, and at the deadline that running call is the
+continuation.
 """
 
 from __future__ import annotations
@@ -16,20 +20,25 @@ import contextvars
 import os
 import queue
 import threading
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    import asyncio
 
 T = TypeVar("T")
 U = TypeVar("U")
 
 MAX_WORKERS = 8
+MAX_CALL_WORKERS = 256
 IDLE_SECONDS = 2.0
-# A continuation ends at the latest this long after it starts: abandoned work always finishes.
-BACKSTOP_SECONDS = 60.0
 
 
 class _Workers:
-    def __init__(self, max_workers: int = MAX_WORKERS, idle_seconds: float = IDLE_SECONDS) -> None:
+    def __init__(
+        self, name: str, max_workers: int = MAX_WORKERS, idle_seconds: float = IDLE_SECONDS
+    ) -> None:
+        self._name = name
         self._max_workers = max_workers
         self._idle_seconds = idle_seconds
         self._queue: queue.SimpleQueue[tuple[concurrent.futures.Future[Any], Callable[[], Any]]]
@@ -46,9 +55,7 @@ class _Workers:
         with self._lock:
             if self._idle == 0 and self._threads < self._max_workers:
                 self._threads += 1
-                threading.Thread(
-                    target=self._work, name="rupt-api-continuation", daemon=True
-                ).start()
+                threading.Thread(target=self._work, name=self._name, daemon=True).start()
         return future
 
     def _work(self) -> None:
@@ -78,22 +85,55 @@ class _Workers:
             del future, fn
 
 
-_workers = _Workers()
+def _new_workers() -> tuple[_Workers, _Workers]:
+    return (
+        _Workers("rupt-api-continuation", MAX_WORKERS),
+        _Workers("rupt-api-call", MAX_CALL_WORKERS),
+    )
+
+
+_workers, _call_workers = _new_workers()
 
 
 def _reset_after_fork() -> None:
     # The child has none of the parent's threads; start counting again.
-    global _workers  # noqa: PLW0603
-    _workers = _Workers()
+    global _workers, _call_workers
+    _workers, _call_workers = _new_workers()
 
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_reset_after_fork)
 
 
-def run_in_background(fn: Callable[[], T]) -> concurrent.futures.Future[T]:
-    """Run `fn` on a continuation worker thread; its outcome lands in the returned future."""
-    return _workers.submit(fn)
+def start_in_background(
+    fn: Callable[[], T], *, waited: bool = False
+) -> concurrent.futures.Future[T]:
+    """Run `fn` on a worker thread; its outcome lands in the returned future.
+
+    `waited`: a caller waits for it (a call through an injected `http_client`), so it may not
+    queue behind abandoned continuations.
+    """
+    return (_call_workers if waited else _workers).submit(fn)
+
+
+# Async continuations still running, referenced so they are not collected mid-flight.
+_tasks: set[Any] = set()
+
+
+def start_in_background_async(coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+    """Run `coro` as a task on the running loop, referenced until it ends."""
+    import asyncio  # noqa: PLC0415 - already loaded by any caller; sync users never load it
+
+    task = asyncio.get_running_loop().create_task(coro)
+    _tasks.add(task)
+    task.add_done_callback(_forget)
+    return task
+
+
+def _forget(task: asyncio.Task[Any]) -> None:
+    _tasks.discard(task)
+    if not task.cancelled():
+        task.exception()  # mark it retrieved: an ignored continuation must stay quiet
 
 
 def then(

@@ -1,10 +1,11 @@
-"""Reading a response body: decoded as it arrives, bounded in size and by the deadline.
+"""Reading a response body: decoded as it arrives, bounded in size.
 
 httpx decodes a compressed body one network chunk at a time, with no limit on what a chunk
 becomes: 2 KB of gzip can become 1 GiB before any size check runs. The SDK therefore reads the
 raw bytes (`iter_raw`) and decodes them here in pieces of at most `PIECE` bytes; each piece
-goes through `Call.check_chunk`, which counts decoded bytes against the 4 MiB limit and checks
-the deadline. Wire bytes are counted against the same limit.
+goes through `Call.check_chunk`, which counts decoded bytes against the 4 MiB limit. Wire bytes
+are counted against the same limit. (The deadline bounds the reads themselves: see
+`_deadline_backend.py`.)
 
 Only codings that can be decoded in bounded pieces are accepted, and only those are advertised
 in `Accept-Encoding`: gzip and deflate always (zlib), `br` when `brotli` (>= 1.2) or `brotlicffi`
@@ -185,7 +186,7 @@ def accept_encoding() -> str:
 
 
 class BodyReader:
-    """Decodes one response's body, raw chunk by raw chunk, within the limit and the deadline."""
+    """Decodes one response's body, raw chunk by raw chunk, within the size limit."""
 
     def __init__(self, call: Call, response: httpx.Response) -> None:
         self._call = call

@@ -53,7 +53,36 @@ PRIVATE_NAMES = (
         "httpcore.ConnectionPool",
         "_network_backend",
         "the pool's network backend, wrapped so every socket operation is bounded by the"
-        " call's deadline (rupt_api/_deadline_backend.py)",
+        " call's deadline and a cut-off request is handed to its continuation"
+        " (rupt_api/_deadline_backend.py)",
+    ),
+    PrivateName(
+        "httpx",
+        "httpx.AsyncClient",
+        "_transport",
+        "the transport an httpx.AsyncClient built for itself, whose pool gets the async"
+        " deadline backend",
+    ),
+    PrivateName(
+        "httpx",
+        "httpx.AsyncClient",
+        "_mounts",
+        "the proxy transports an httpx.AsyncClient built from the environment, whose pools get"
+        " the async deadline backend too",
+    ),
+    PrivateName(
+        "httpx",
+        "httpx.AsyncHTTPTransport",
+        "_pool",
+        "the httpcore connection pool behind the async transport: the async deadline backend"
+        " is installed on it",
+    ),
+    PrivateName(
+        "httpcore",
+        "httpcore.AsyncConnectionPool",
+        "_network_backend",
+        "the async pool's network backend, wrapped as the sync one (no task is ever cancelled"
+        " at the deadline: rupt_api/_deadline_backend.py)",
     ),
     PrivateName(
         "httpx",
@@ -83,7 +112,7 @@ PRIVATE_NAMES = (
 
 
 def network_backend(transport: Any) -> Any:
-    """The network backend of an `httpx.HTTPTransport`'s pool, or None if it has none."""
+    """The network backend of an httpx transport's pool (sync or async), or None if none."""
     return getattr(getattr(transport, "_pool", None), "_network_backend", None)
 
 
@@ -122,7 +151,8 @@ def set_network_backend(transport: Any, backend: Any) -> None:
 
 
 def client_transports(client: Any) -> list[Any]:
-    """The transports an `httpx.Client` built for itself: its default one and its proxies'.
+    """The transports an httpx client (sync or async) built for itself: its default one and its
+    proxies'.
 
     Empty if the names are gone: the SDK then keeps per-phase timeouts (see `network_backend`).
     """

@@ -13,7 +13,7 @@ import random
 import socket
 import time
 from collections.abc import Awaitable, Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ._exceptions import RuptApiError, RuptNetworkError
 
@@ -107,6 +107,14 @@ class Backoff:
         return float(min(delay, self.cap))
 
 
+class CallState(Protocol):
+    """What the policy reads from a call (`_call.Call`)."""
+
+    attempts: int
+
+    def time_left(self) -> float: ...
+
+
 class RetryPolicy:
     """When to retry and how long to wait, for one client configuration.
 
@@ -119,29 +127,35 @@ class RetryPolicy:
         self.retries = retries
         self.backoff = Backoff(max_retry_delay)
 
-    def should_retry(self, attempts: int, error: BaseException) -> bool:
-        return attempts <= self.retries and is_retryable(error)
+    def should_retry(self, call: CallState, error: BaseException) -> bool:
+        """True when `error` is worth another attempt of `call`, and there is one left.
 
-    def retrying(self, attempts: Callable[[], int], sleep: Callable[[float], None]) -> Any:
-        """A `tenacity.Retrying` for the rest of one call (`attempts` counts its requests)."""
+        A `Retry-After` longer than `max_retry_delay` or than the time left is not slept on:
+        the caller gets that answer at once (its `retry_after` says when to come back).
+        """
+        if call.attempts > self.retries or not is_retryable(error):
+            return False
+        retry_after = getattr(error, "retry_after", None)
+        return retry_after is None or retry_after <= min(self.backoff.cap, call.time_left())
+
+    def retrying(self, call: CallState, sleep: Callable[[float], None]) -> Any:
+        """A `tenacity.Retrying` for the rest of one call."""
         import tenacity  # noqa: PLC0415 - imported on the first retry: it costs ~40 ms
 
-        return tenacity.Retrying(sleep=sleep, **self._settings(attempts))
+        return tenacity.Retrying(sleep=sleep, **self._settings(call))
 
-    def async_retrying(
-        self, attempts: Callable[[], int], sleep: Callable[[float], Awaitable[None]]
-    ) -> Any:
+    def async_retrying(self, call: CallState, sleep: Callable[[float], Awaitable[None]]) -> Any:
         """The same as `retrying`, as a `tenacity.AsyncRetrying`."""
         import tenacity  # noqa: PLC0415 - imported on the first retry: it costs ~40 ms
 
-        return tenacity.AsyncRetrying(sleep=sleep, **self._settings(attempts))
+        return tenacity.AsyncRetrying(sleep=sleep, **self._settings(call))
 
-    def _settings(self, attempts: Callable[[], int]) -> dict[str, Any]:
+    def _settings(self, call: CallState) -> dict[str, Any]:
         import tenacity  # noqa: PLC0415
 
         return {
-            "retry": tenacity.retry_if_exception(is_retryable),
-            "stop": lambda _state: attempts() > self.retries,
+            "retry": tenacity.retry_if_exception(lambda error: self.should_retry(call, error)),
+            "stop": lambda _state: call.attempts > self.retries,
             "wait": self.backoff,
             "reraise": True,
         }

@@ -1,68 +1,83 @@
-"""The HTTP clients underneath the SDK, and the socket-level deadline for sync calls.
+"""The HTTP clients underneath the SDK: `SyncPool` and `AsyncPool`, twins side by side.
 
-A sync call runs in the caller's thread (handing every call to a worker thread would cost more
-than a whole request). httpx's timeouts apply per read or write, so a server trickling its answer
-could hold a call far past its deadline. When the SDK owns the connection pool it therefore wraps
-httpcore's network backend: every connect, read and write is bounded by whatever is left of the
-calling thread's deadline. An injected `http_client` keeps its own transport; the deadline is then
-checked between body chunks and per phase (see the README).
+When the SDK creates its own connection pool, it wraps httpcore's network backend
+(`_deadline_backend.py`): every connect, read and write is bounded by what is left of the call's
+deadline, and a request the deadline cuts off is handed, connection and all, to its
+continuation (`_handoff.py`). Such a pool is `watched`. An injected `http_client` keeps its own
+transport, which the SDK cannot see into (nor the aiohttp transport): its calls run in the
+background from the start, and the caller waits for them with what is left of the deadline
+(see the clients' `_call`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import ssl
 import threading
+import time
 import weakref
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import AsyncGenerator, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
 from ._environment import check as check_environment
+from ._exceptions import RuptError
 from ._internals import client_transports, network_backend, set_network_backend, transport_for_url
 
-# Shared by every client in the process; one slot per thread.
-_deadlines = threading.local()
+if TYPE_CHECKING:
+    import asyncio
 
+MAX_CONNECTIONS = 100
 DEFAULT_LIMITS = httpx.Limits(
-    max_connections=100, max_keepalive_connections=20, keepalive_expiry=30
+    max_connections=MAX_CONNECTIONS, max_keepalive_connections=20, keepalive_expiry=30
 )
+# Why every pool has a gate: httpcore's pool scans every connection for every queued request
+# each time a request or connection comes or goes, so with hundreds of requests queued inside it
+# (a storm of slow calls) that bookkeeping alone takes seconds, and deadlines are raised seconds
+# late. A client's calls past `MAX_CONNECTIONS` in flight wait at the gate instead, by their
+# deadline; one still waiting when its deadline passes has sent nothing, and its continuation
+# sends it once. (An injected `http_client` with a larger pool is thus used by at most this many
+# of one client's calls at a time.)
 
 
-def set_thread_deadline(deadline: float | None) -> None:
-    """Bound this thread's socket operations by `deadline` (a `time.monotonic()` value)."""
-    _deadlines.value = deadline
+def _watch(client: httpx.Client | httpx.AsyncClient, backend: type[Any]) -> bool:
+    """Wrap the network backend of every transport `client` built; False if one has none."""
+    # httpx exposes no way to pass a network backend (private names: see _internals.py).
+    # Without one, calls run as for an injected client: in the background, the caller waiting
+    # with what is left of the deadline.
+    transports = client_transports(client)
+    backends = [network_backend(transport) for transport in transports]
+    if not transports or any(found is None for found in backends):
+        return False
+    for transport, found in zip(transports, backends, strict=True):
+        set_network_backend(transport, backend(found))
+    return True
 
 
-def thread_deadline() -> float | None:
-    """The deadline `set_thread_deadline` set for this thread, if any."""
-    deadline: float | None = getattr(_deadlines, "value", None)
-    return deadline
-
-
-def new_sync_client(trust_env: bool = True) -> httpx.Client:
-    """The pool a `RuptAPI` creates for itself when no `http_client` is given.
+def new_sync_client(trust_env: bool = True) -> tuple[httpx.Client, bool]:
+    """The pool a `RuptAPI` creates for itself when no `http_client` is given, and if watched.
 
     httpx builds the transports itself, so the environment's proxies are honoured as by any
     httpx.Client (a transport passed in would turn them off); each one then gets the deadline
     backend, the proxies' included.
     """
-    from ._deadline_backend import DeadlineBackend  # noqa: PLC0415 - httpcore loads with a pool
+    # Loaded with the first pool (as httpx loads httpcore), not on the first timeout, which
+    # must raise on time: the backend, and the continuation workers a timeout starts.
+    from . import _continuation  # noqa: F401, PLC0415
+    from ._deadline_backend import SyncDeadlineBackend  # noqa: PLC0415
 
     client = _new_client(OwnClient, trust_env)
-    # httpx exposes no way to pass a network backend (private names: see _internals.py).
-    # Fall back to per-phase timeouts when they are not there.
-    for transport in client_transports(client):
-        backend = network_backend(transport)
-        if backend is not None:
-            set_network_backend(transport, DeadlineBackend(backend))
-    return client
+    return client, _watch(client, SyncDeadlineBackend)
 
 
-def new_async_client(trust_env: bool = True, verify: Any = True) -> httpx.AsyncClient:
-    """The pool an `AsyncRuptAPI` creates for itself (per event loop) when none is given."""
-    return _new_client(httpx.AsyncClient, trust_env, verify)
+def new_async_client(trust_env: bool = True, verify: Any = True) -> tuple[httpx.AsyncClient, bool]:
+    """The pool an `AsyncRuptAPI` creates for itself (per event loop), and if watched."""
+    from ._deadline_backend import AsyncDeadlineBackend  # noqa: PLC0415
+
+    client = _new_client(httpx.AsyncClient, trust_env, verify)
+    return client, _watch(client, AsyncDeadlineBackend)
 
 
 class OwnClient(httpx.Client):
@@ -113,8 +128,9 @@ def tls_context(trust_env: bool = True) -> ssl.SSLContext:
 
 def async_client_factory(
     transport: object, http_client: httpx.AsyncClient | None, trust_env: bool = True
-) -> Callable[[], httpx.AsyncClient]:
-    """What makes an `AsyncRuptAPI`'s own pool (per event loop) for its `transport` option."""
+) -> Callable[[], tuple[httpx.AsyncClient, bool]]:
+    """What makes an `AsyncRuptAPI`'s own pool (per event loop) for its `transport` option,
+    and says whether it is watched (aiohttp's is not: its calls run as an injected client's)."""
     if transport == "httpx":
         # One TLS context for every loop's client: loading the CA bundle takes milliseconds.
         verify = tls_context(trust_env)
@@ -131,7 +147,7 @@ def async_client_factory(
     require()  # at once, so a missing extra is found where the client is created
     if trust_env:
         check_environment()
-    return lambda: new_aiohttp_client(DEFAULT_LIMITS, trust_env)
+    return lambda: (new_aiohttp_client(DEFAULT_LIMITS, trust_env), False)
 
 
 class SyncPool:
@@ -139,21 +155,35 @@ class SyncPool:
 
     After `os.fork()` the child must not touch the parent's sockets: an owned client is replaced
     by a fresh one in the child, and the inherited one is kept referenced, never closed (closing
-    a TLS connection would write to a socket the parent still uses).
+    a TLS connection would write to a socket the parent still uses). The gate starts afresh too:
+    the parent's calls in flight hold turns the child would never get back.
     """
 
     def __init__(self, http_client: httpx.Client | None, trust_env: bool = True) -> None:
         self.owned = http_client is None
         self.trust_env = trust_env
-        self.client = new_sync_client(trust_env) if http_client is None else http_client
+        if http_client is None:
+            self.client, self.watched = new_sync_client(trust_env)
+        else:
+            self.client, self.watched = http_client, False
         self.closed = False
+        self._gate = threading.BoundedSemaphore(MAX_CONNECTIONS)
         self._inherited: list[httpx.Client] = []
-        if self.owned:
-            _owned_pools.add(self)
+        _sync_pools.add(self)
+
+    def enter(self, limit: float) -> None:
+        """Wait for a turn at the pool (see MAX_CONNECTIONS), at most until `limit`."""
+        if not self._gate.acquire(timeout=max(limit - time.monotonic(), 0.0)):
+            raise httpx.PoolTimeout("no connection was free before the deadline")
+
+    def leave(self) -> None:
+        self._gate.release()
 
     def after_fork_in_child(self) -> None:
-        self._inherited.append(self.client)
-        self.client = new_sync_client(self.trust_env)
+        self._gate = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        if self.owned:
+            self._inherited.append(self.client)
+            self.client, self.watched = new_sync_client(self.trust_env)
 
     def close(self) -> None:
         self.closed = True
@@ -161,11 +191,141 @@ class SyncPool:
             self.client.close()
 
 
-_owned_pools: weakref.WeakSet[SyncPool] = weakref.WeakSet()
+class AsyncLane:
+    """One event loop's share of an `AsyncPool`: its client, whether watched, and its gate."""
+
+    __slots__ = ("client", "gate", "watched")
+
+    def __init__(self, client: httpx.AsyncClient, watched: bool) -> None:
+        import asyncio  # noqa: PLC0415 - loaded by any caller; sync users never load it
+
+        self.client = client
+        self.watched = watched
+        self.gate = asyncio.Semaphore(MAX_CONNECTIONS)
+
+    async def enter(self, limit: float) -> None:
+        """Wait for a turn at the pool (see MAX_CONNECTIONS), at most until `limit`."""
+        gate = self.gate
+        if not gate.locked():
+            await gate.acquire()  # free: returns at once
+            return
+        import asyncio  # noqa: PLC0415
+
+        # Cancelling this wait is safe: it is the SDK's own queue, nothing was sent.
+        try:
+            await asyncio.wait_for(gate.acquire(), max(limit - time.monotonic(), 0.0))
+        except TimeoutError:
+            raise httpx.PoolTimeout("no connection was free before the deadline") from None
+
+    def leave(self) -> None:
+        self.gate.release()
+
+
+class AsyncPool:
+    """The httpx.AsyncClient an `AsyncRuptAPI` and its `with_options` copies share, per loop.
+
+    An httpx.AsyncClient's connections belong to the event loop that opened them, so an owned
+    pool keeps one client per loop (pytest's per-test loops, one `asyncio.run()` per celery
+    task, threads each running a loop). Each closes with its loop: an async generator started
+    on the loop stays suspended until the loop shuts down its async generators (as
+    `asyncio.run()` does before closing the loop), and its `finally` closes that loop's client
+    on that loop. A loop closed without that shutdown is forgotten when a new loop comes (its
+    sockets are then the garbage collector's), so a process cycling through loops keeps file
+    descriptors and memory bounded. An injected client is used as it is, on any loop. Each loop
+    has its own lane (`AsyncLane`): the client, and a gate of that loop.
+    """
+
+    def __init__(
+        self,
+        http_client: httpx.AsyncClient | None,
+        new_client: Callable[[], tuple[httpx.AsyncClient, bool]],
+    ) -> None:
+        self.owned = http_client is None
+        self._new_client = new_client
+        # The client of the loop used last; the first is made here, so that the environment is
+        # checked when the AsyncRuptAPI is created.
+        made = new_client() if http_client is None else (http_client, False)
+        self.client = made[0]
+        self._unbound: tuple[httpx.AsyncClient, bool] | None = made if self.owned else None
+        self._lanes: dict[asyncio.AbstractEventLoop, AsyncLane] = {}
+        self._clients: dict[asyncio.AbstractEventLoop, httpx.AsyncClient] = {}
+        self._keepers: dict[asyncio.AbstractEventLoop, AsyncGenerator[None, None]] = {}
+        self.closed = False
+
+    def for_running_loop(self) -> AsyncLane:
+        import asyncio  # noqa: PLC0415
+
+        loop = asyncio.get_running_loop()
+        lane = self._lanes.get(loop)
+        if lane is None:
+            self._forget_closed_loops()
+            if self.owned:
+                client, watched = self._unbound or self._new_client()
+                self._unbound = None
+                self._clients[loop] = client
+                self._close_with(loop, client)
+            else:
+                client, watched = self.client, False
+            lane = self._lanes[loop] = AsyncLane(client, watched)
+        self.client = lane.client
+        return lane
+
+    def _close_with(self, loop: asyncio.AbstractEventLoop, client: httpx.AsyncClient) -> None:
+        async def keeper() -> AsyncGenerator[None, None]:
+            try:
+                yield
+            finally:
+                self._clients.pop(loop, None)
+                self._keepers.pop(loop, None)
+                self._lanes.pop(loop, None)
+                if not loop.is_closed():  # shutting down (or aclose): close it on its loop
+                    await client.aclose()
+
+        generator = keeper()
+        # Its first step registers it with the running loop (its async generator hooks).
+        with contextlib.suppress(StopIteration):
+            generator.asend(None).send(None)
+        self._keepers[loop] = generator
+
+    def _forget_closed_loops(self) -> None:
+        # Loops closed without shutting down their async generators: their closers never ran.
+        # Dropped, a closer is not run through its dead loop (asyncio skips closed loops).
+        for loop in [loop for loop in self._lanes if loop.is_closed()]:
+            self._lanes.pop(loop, None)
+            self._clients.pop(loop, None)
+            self._keepers.pop(loop, None)
+
+    def loop_error(self, error: Exception) -> RuptError | None:
+        """A clear error for an injected client whose connections belong to another loop."""
+        if self.owned or not isinstance(error, RuntimeError) or "loop" not in str(error):
+            return None
+        clear = RuptError(
+            "the http_client given to AsyncRuptAPI belongs to another event loop (one that has"
+            " closed, or is not running here); create the httpx.AsyncClient and the AsyncRuptAPI"
+            " on the loop that uses them, for example in your app's startup"
+        )
+        clear.__cause__ = error
+        return clear
+
+    async def aclose(self) -> None:
+        import asyncio  # noqa: PLC0415
+
+        self.closed = True
+        if not self.owned:
+            return
+        keeper = self._keepers.get(asyncio.get_running_loop())
+        if keeper is not None:
+            await keeper.aclose()  # closes this loop's client
+        if self._unbound is not None:
+            await self._unbound[0].aclose()
+        # Clients of other loops that are still running close when those loops shut down.
+
+
+_sync_pools: weakref.WeakSet[SyncPool] = weakref.WeakSet()
 
 
 def _reset_pools_in_child() -> None:
-    for pool in list(_owned_pools):
+    for pool in list(_sync_pools):
         if not pool.closed:
             pool.after_fork_in_child()
 

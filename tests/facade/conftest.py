@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -124,11 +126,42 @@ class LiveSurface(Surface):
     def __init__(self, name: str, base_url: str) -> None:
         super().__init__(name)
         self.base_url = base_url
+        self._http: list[Any] = []
 
-    def live(self, **options: Any) -> Any:
+    def live(self, *, injected: bool = False, **options: Any) -> Any:
+        """A client with the SDK's own pool, or (`injected`) with an `http_client` given to it."""
         options.setdefault("max_retry_delay", 0.0)
         cls = AsyncRuptAPI if self.is_async else RuptAPI
+        if injected:
+            http: Any = httpx.AsyncClient() if self.is_async else httpx.Client()
+            self._http.append(http)
+            options["http_client"] = http
         return self.keep(cls(SECRET, domain=self.base_url, **options))
+
+    def timed(self, client: Any, method: str, *args: Any, **kwargs: Any) -> tuple[Any, float]:
+        """Call a method that must time out: the `RuptTimeoutError`, and how long it took."""
+        from rupt_api import RuptTimeoutError
+
+        started = time.monotonic()
+        with pytest.raises(RuptTimeoutError) as info:
+            self.call(client, method, *args, **kwargs)
+        return info.value, time.monotonic() - started
+
+    def outcome(self, continuation: Any, timeout: float = 10) -> Any:
+        """What a continuation resolves to (or raises), waiting at most `timeout` seconds."""
+        if self.is_async:
+            assert isinstance(continuation, asyncio.Future)
+            return self.run(asyncio.wait_for(continuation, timeout))
+        assert isinstance(continuation, concurrent.futures.Future)
+        return continuation.result(timeout=timeout)
+
+    def close(self) -> None:
+        for http in self._http:
+            if isinstance(http, httpx.Client):
+                http.close()
+            else:
+                self.run(http.aclose())
+        super().close()
 
 
 @pytest.fixture(params=["sync", "async"])
@@ -140,3 +173,9 @@ def live(request: pytest.FixtureRequest, base_url: str) -> Iterator[LiveSurface]
 
 # The transports `AsyncRuptAPI` can send with: tests of behaviour over real HTTP run on both.
 ASYNC_TRANSPORTS = ("httpx", "aiohttp")
+
+
+@pytest.fixture(params=["own-pool", "injected"])
+def injected(request: pytest.FixtureRequest) -> bool:
+    """Both pool kinds: the SDK's own (watched), and an `http_client` given to the client."""
+    return bool(request.param == "injected")

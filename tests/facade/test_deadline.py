@@ -22,69 +22,45 @@ from .conftest import SECRET, LiveSurface
 PRECISION = 0.05
 
 
-def _timed(
-    live: LiveSurface, client: Any, method: str, *args: Any
-) -> tuple[RuptTimeoutError, float]:
-    started = time.monotonic()
-    with pytest.raises(RuptTimeoutError) as info:
-        live.call(client, method, *args)
-    return info.value, time.monotonic() - started
-
-
-def _outcome(live: LiveSurface, continuation: Any) -> Any:
-    if live.is_async:
-        assert isinstance(continuation, asyncio.Future)
-        return live.run(asyncio.wait_for(continuation, 10))
-    assert isinstance(continuation, concurrent.futures.Future)
-    return continuation.result(timeout=10)
-
-
-def test_raised_on_time_when_the_server_is_slow(live: LiveSurface, fake: Any) -> None:
+def test_raised_on_time_when_the_server_is_slow(
+    live: LiveSurface, fake: Any, injected: bool
+) -> None:
     evaluation = fake.add_evaluation(verdict="allow")
+    client = live.live(timeout=0.3, injected=injected)
     fake.inject(Fault(delay=1.0))
-    err, elapsed = _timed(live, live.live(timeout=0.3), "get_evaluation", evaluation["id"])
+    err, elapsed = live.timed(client, "get_evaluation", evaluation["id"])
     assert 0.3 <= elapsed < 0.3 + PRECISION
     assert err.timeout == 0.3
     assert "0.3 s" in str(err)
-    # The operation kept running: its continuation delivers the evaluation.
-    assert _outcome(live, err.continuation).verdict == "allow"
+    # The request kept running: its continuation delivers its evaluation, and it was sent once.
+    assert live.outcome(err.continuation).verdict == "allow"
+    assert len(fake.requests) == 1
 
 
-def test_raised_on_time_in_the_middle_of_a_backoff_sleep(live: LiveSurface, fake: Any) -> None:
+def test_raised_on_time_in_the_middle_of_a_backoff_sleep(
+    live: LiveSurface, fake: Any, injected: bool
+) -> None:
     evaluation = fake.add_evaluation(verdict="deny")
-    fake.inject(Fault(status=503, headers={"Retry-After": "1"}))
-    client = live.live(timeout=0.3, retries=2, max_retry_delay=2.0)
-    err, elapsed = _timed(live, client, "get_evaluation", evaluation["id"])
-    assert 0.3 <= elapsed < 0.3 + PRECISION
+    fake.inject(Fault(status=503))  # no Retry-After: the backoff is 0.25-0.5 s, past the deadline
+    client = live.live(timeout=0.2, retries=2, max_retry_delay=2.0, injected=injected)
+    err, elapsed = live.timed(client, "get_evaluation", evaluation["id"])
+    assert 0.2 <= elapsed < 0.2 + PRECISION
     assert err.attempts == 1
     # The continuation sleeps the rest of the backoff, then retries and succeeds.
-    assert _outcome(live, err.continuation).verdict == "deny"
+    assert live.outcome(err.continuation).verdict == "deny"
     assert len(fake.requests) == 2
 
 
-def test_the_continuation_fails_with_the_typed_error(live: LiveSurface, fake: Any) -> None:
+def test_the_continuation_fails_with_the_typed_error(
+    live: LiveSurface, fake: Any, injected: bool
+) -> None:
     fake.inject(Fault(delay=0.5))
-    err, _ = _timed(live, live.live(timeout=0.2), "get_challenge", "no-such-challenge")
+    client = live.live(timeout=0.2, injected=injected)
+    err, _ = live.timed(client, "get_challenge", "no-such-challenge")
     with pytest.raises(RuptApiError) as info:
-        _outcome(live, err.continuation)
+        live.outcome(err.continuation)
     assert info.value.status == 404
-
-
-def test_a_continued_consume_reports_the_ambiguous_409(live: LiveSurface, fake: Any) -> None:
-    """The slow first attempt still consumes on the server; the re-sent one gets 409."""
-    evaluation = fake.add_evaluation(challenge_status="completed")
-    # Both attempts are slow, so the first is handled (and consumes) before the re-sent one.
-    fake.inject(Fault(delay=0.4, times=2))
-    err, _ = _timed(live, live.live(timeout=0.2), "consume_evaluation", evaluation["id"])
-    with pytest.raises(RuptApiError) as info:
-        _outcome(live, err.continuation)
-    assert info.value.status == 409
-    assert info.value.earlier_attempt_unknown is True
-    assert "earlier attempt" in str(info.value)
-    # A plain replay is not ambiguous.
-    with pytest.raises(RuptApiError) as replay:
-        live.call(live.live(), "consume_evaluation", evaluation["id"])
-    assert (replay.value.status, replay.value.earlier_attempt_unknown) == (409, False)
+    assert len(fake.requests) == 1
 
 
 def test_an_ignored_continuation_is_quiet(
@@ -95,7 +71,7 @@ def test_an_ignored_continuation_is_quiet(
     caplog.set_level(logging.DEBUG, logger="asyncio")
     futures = []
     for _ in range(5):
-        err, _ = _timed(live, client, "get_evaluation", "missing")  # continues into a 404
+        err, _ = live.timed(client, "get_evaluation", "missing")  # continues into a 404
         futures.append(err.continuation)
         del err
     deadline = time.monotonic() + 5
@@ -133,7 +109,7 @@ def test_context_variables_reach_the_continuation(base_url: str, fake: Any) -> N
         assert info.value.continuation is not None
         info.value.continuation.result(timeout=5)
     http.close()
-    assert seen == ["req-123", "req-123"]
+    assert seen == ["req-123"]  # sent once: the timed-out request is the continuation
     assert threading.current_thread() is threading.main_thread()
 
 
@@ -189,14 +165,14 @@ def test_abandoned_async_calls_leave_no_tasks_behind(base_url: str, fake: Any) -
 def test_a_continuation_running_at_close_ends_with_a_clear_error(
     live: LiveSurface, fake: Any
 ) -> None:
-    # A 503 asking for a 1 s pause: the deadline passes mid-backoff, and the continuation's
-    # next attempt comes after the client was closed.
-    fake.inject(Fault(status=503, headers={"Retry-After": "1"}))
+    # A 503, then a backoff of 0.25-0.5 s: the deadline passes mid-backoff, and the
+    # continuation's next attempt comes after the client was closed.
+    fake.inject(Fault(status=503))
     client = live.live(timeout=0.1, retries=2, max_retry_delay=1.0)
-    err, _ = _timed(live, client, "get_evaluation", "e")
+    err, _ = live.timed(client, "get_evaluation", "e")
     if live.is_async:
         live.run(client.aclose())
     else:
         client.close()
     with pytest.raises(RuptError, match="client was closed"):
-        _outcome(live, err.continuation)
+        live.outcome(err.continuation)

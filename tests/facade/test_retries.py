@@ -85,10 +85,26 @@ def test_retry_after_is_honoured_within_the_cap(live: LiveSurface, fake: Any) ->
     live.call(live.live(retries=1, max_retry_delay=5.0), "get_evaluation", evaluation["id"])
     assert 1.0 <= time.monotonic() - started < 1.8
 
-    fake.inject(Fault(status=503, times=1, headers={"Retry-After": "30"}))
-    started = time.monotonic()
-    live.call(live.live(retries=1, max_retry_delay=0.2), "get_evaluation", evaluation["id"])
-    assert 0.2 <= time.monotonic() - started < 0.8
+
+def test_a_retry_after_past_the_cap_or_the_deadline_is_not_slept_on(
+    live: LiveSurface, fake: Any
+) -> None:
+    """Rupt answered: the caller gets that answer at once, with when to come back."""
+    evaluation = fake.add_evaluation()
+    for options, retry_after in (({"max_retry_delay": 0.2}, "30"), ({"timeout": 1.0}, "2")):
+        fake.inject(Fault(status=503, times=1, headers={"Retry-After": retry_after}))
+        before = len(fake.requests)
+        started = time.monotonic()
+        with pytest.raises(RuptApiError) as info:
+            live.call(
+                live.live(retries=2, **{"max_retry_delay": 5.0, **options}),
+                "get_evaluation",
+                evaluation["id"],
+            )
+        assert time.monotonic() - started < 0.5
+        assert (info.value.status, info.value.retry_after) == (503, float(retry_after))
+        assert info.value.attempts == 1
+        assert len(fake.requests) - before == 1
 
 
 def test_a_timeout_is_not_retried(live: LiveSurface, fake: Any) -> None:

@@ -205,16 +205,21 @@ def test_the_continuation_of_a_timeout_is_verified_too(live: LiveSurface, fake: 
         _result(live, outcomes[1])
 
 
-def test_a_continued_verify_whose_first_attempt_consumed_is_ambiguous(
+def test_a_timed_out_verify_continues_to_the_verified_evaluation(
     live: LiveSurface, fake: Any
 ) -> None:
+    """The consume the deadline cut off is the one that finishes: one consume, verified."""
     evaluation = fake.add_evaluation(**PASSED)
-    fake.inject(Fault(delay=0.3, times=2))  # handled late: the first attempt does consume
+    fake.inject(Fault(delay=0.4))  # answered after the deadline
     with pytest.raises(RuptTimeoutError) as info:
         live.call(live.live(timeout=0.1), "verify_challenge", evaluation["id"], **LOGIN)
+    verified = _result(live, info.value.continuation)
+    assert verified.id == evaluation["id"]
+    assert len(fake.requests) == 1
+    # A second verify of the same evaluation is a replay, and certain.
     with pytest.raises(ChallengeAlreadyUsedError) as used:
-        _result(live, info.value.continuation)
-    assert used.value.earlier_attempt_unknown is True
+        live.call(live.live(), "verify_challenge", evaluation["id"], **LOGIN)
+    assert used.value.earlier_attempt_unknown is False
 
 
 def _result(live: LiveSurface, continuation: Any) -> Any:

@@ -5,7 +5,8 @@ the middle of a body or trickle one byte at a time. This server works on the soc
 
 - it listens on 127.0.0.1 only (an ephemeral port), one thread per connection, at most
   `max_connections` at once, each socket operation bounded by `io_timeout`;
-- it reads one request (head and `Content-Length` body), records it, then hands the socket to the
+- it reads one request (head and `Content-Length` body; a case may pause reading after the head,
+  to leave a large request half-written), records it, then hands the socket to the
   *behaviour* registered for the request's case token (the path segment after the resource name,
   as in `/v3/evaluations/<token>` or `/v3/user/<token>/update`), with the attempt number;
 - it stops on `stop()` / leaving the `with` block, and by itself after `lifetime` seconds.
@@ -131,6 +132,7 @@ def trickle(conn: Connection, data: bytes, interval: float, bound: float) -> Non
 @dataclass
 class _Case:
     behaviour: Behaviour
+    pause_after_head: float = 0.0
     seen: list[Seen] = field(default_factory=list)
 
 
@@ -143,8 +145,11 @@ class FaultServer:
         lifetime: float = 300.0,
         max_connections: int = 64,
         io_timeout: float = 5.0,
+        max_body: int = MAX_BODY_BYTES,
+        receive_buffer: int | None = None,
     ) -> None:
         self._lifetime = lifetime
+        self._max_body = max_body
         self._io_timeout = io_timeout
         self._slots = threading.BoundedSemaphore(max_connections)
         self._lock = threading.Lock()
@@ -154,6 +159,8 @@ class FaultServer:
         self._stopping = threading.Event()
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if receive_buffer is not None:  # inherited by accepted sockets; set before listen()
+            self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
         self._listener.bind(("127.0.0.1", 0))
         self.port: int = self._listener.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
@@ -199,11 +206,13 @@ class FaultServer:
 
     # -- cases ---------------------------------------------------------------------------------
 
-    def register(self, token: str, behaviour: Behaviour) -> None:
+    def register(self, token: str, behaviour: Behaviour, *, pause_after_head: float = 0.0) -> None:
+        """Serve requests for `token` with `behaviour`; `pause_after_head`: seconds to stop
+        reading once the request's head is in (its body then waits in the client's buffers)."""
         with self._lock:
             if token in self._cases:
                 raise ValueError(f"token {token!r} is already registered")
-            self._cases[token] = _Case(behaviour)
+            self._cases[token] = _Case(behaviour, pause_after_head)
 
     def seen(self, token: str) -> list[Seen]:
         """The requests received so far for `token`, oldest first."""
@@ -211,6 +220,12 @@ class FaultServer:
             return list(self._cases[token].seen)
 
     # -- internals -----------------------------------------------------------------------------
+
+    def _pause_for(self, path: str) -> float:
+        match = _TOKEN.match(path)
+        with self._lock:
+            case = self._cases.get(match.group(1)) if match else None
+        return case.pause_after_head if case is not None else 0.0
 
     def _accept_loop(self) -> None:
         end = time.monotonic() + self._lifetime
@@ -236,7 +251,7 @@ class FaultServer:
     def _serve(self, sock: socket.socket) -> None:
         try:
             sock.settimeout(self._io_timeout)
-            request = _read_request(sock)
+            request = _read_request(sock, self._max_body, self._pause_for)
             if request is None:
                 return
             match = _TOKEN.match(request.path)
@@ -262,7 +277,9 @@ class FaultServer:
             self._slots.release()
 
 
-def _read_request(sock: socket.socket) -> Seen | None:
+def _read_request(
+    sock: socket.socket, max_body: int, pause_for: Callable[[str], float]
+) -> Seen | None:
     """Read one request's head and `Content-Length` body; None if the client left first."""
     buffer = b""
     while b"\r\n\r\n" not in buffer:
@@ -277,10 +294,15 @@ def _read_request(sock: socket.socket) -> Seen | None:
     for line in header_lines:
         name, _, value = line.partition(":")
         headers[name.strip().lower()] = value.strip()
-    length = min(int(headers.get("content-length", "0") or 0), MAX_BODY_BYTES)
-    while len(body) < length:
-        chunk = sock.recv(65536)
+    length = min(int(headers.get("content-length", "0") or 0), max_body)
+    pause = pause_for(path)
+    if pause:
+        time.sleep(pause)
+    parts, received = [body], len(body)
+    while received < length:
+        chunk = sock.recv(1024 * 1024)
         if not chunk:
             return None
-        body += chunk
-    return Seen(method, path, headers, body[:length], time.monotonic())
+        parts.append(chunk)
+        received += len(chunk)
+    return Seen(method, path, headers, b"".join(parts)[:length], time.monotonic())

@@ -28,7 +28,7 @@ from typing import Any
 import httpx
 import pytest
 
-from rupt_api import AsyncRuptAPI, Evaluation, RuptAPI, RuptTimeoutError, _async_client
+from rupt_api import AsyncRuptAPI, Evaluation, RuptAPI, RuptTimeoutError
 from rupt_api import _continuation as continuation_module
 from rupt_api.testing import FakeRupt, Fault
 
@@ -134,6 +134,12 @@ class Ended:
                 self.bad.append(error)
 
 
+def _done(result: Any) -> concurrent.futures.Future[Any]:
+    future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+    future.set_result(result)
+    return future
+
+
 def sync_burst(client: RuptAPI, calls: int, callers: int = 8) -> Ended:
     """`calls` calls that all time out, from `callers` threads; waits for the continuations.
 
@@ -145,14 +151,15 @@ def sync_burst(client: RuptAPI, calls: int, callers: int = 8) -> Ended:
     def caller(count: int) -> None:
         for _ in range(count):
             try:
-                client.get_evaluation("e1")
+                result = client.get_evaluation("e1")
             except RuptTimeoutError as err:
                 continuation = err.continuation
             except BaseException as exc:  # anything else fails the test
                 failures.append(exc)
                 continue
             else:
-                failures.append(AssertionError("the call did not time out"))
+                # A caller woken late (a loaded machine) takes the answer that is there by then.
+                ended(_done(result))
                 continue
             if isinstance(continuation, concurrent.futures.Future):
                 continuation.add_done_callback(ended)
@@ -184,10 +191,10 @@ def test_10000_timed_out_sync_calls_leave_nothing_behind() -> None:
     started = time.monotonic()
     sync_burst(client, CALLS)
     elapsed = time.monotonic() - started
-    # Each continuation sent the call again (and the caller's attempt, unless the deadline had
-    # passed before it could be sent).
-    assert 400 + CALLS < answers.answered <= 2 * (400 + CALLS)
+    # Each call was sent exactly once: the timed-out attempt is the continuation.
+    assert answers.answered == 400 + CALLS
     assert continuation_module._workers._queue.empty()
+    assert continuation_module._call_workers._queue.empty()
 
     Snapshot(threads_before).assert_back_to(baseline)
     client.close()
@@ -201,14 +208,20 @@ async def async_burst(client: AsyncRuptAPI, calls: int, callers: int = 50) -> No
     The continuations are abandoned: only a done-callback counts how each ended.
     """
     ended = Ended()
-    earlier = set(_async_client._continuations)  # other tests' (on loops long closed), if any
+    earlier = set(continuation_module._tasks)  # other tests' (on loops long closed), if any
 
     async def caller(count: int) -> None:
         for _ in range(count):
-            with pytest.raises(RuptTimeoutError) as caught:
-                await client.get_evaluation("e1")
-            assert isinstance(caught.value.continuation, asyncio.Future)
-            caught.value.continuation.add_done_callback(ended)
+            try:
+                result = await client.get_evaluation("e1")
+            except RuptTimeoutError as caught:
+                continuation = caught.continuation
+                if not isinstance(continuation, asyncio.Future):
+                    raise AssertionError(f"continuation {continuation!r}") from caught
+                continuation.add_done_callback(ended)
+            else:
+                # The loop came back late (a loaded machine): the answer was there by then.
+                ended(_done(result))
 
     await asyncio.gather(*(caller(share) for share in shares(calls, callers)))
     deadline = time.monotonic() + 60
@@ -216,7 +229,7 @@ async def async_burst(client: AsyncRuptAPI, calls: int, callers: int = 50) -> No
         await asyncio.sleep(0.01)
     assert (ended.ok, ended.bad) == (calls, [])
     await asyncio.sleep(0)  # let the last done-callbacks run
-    assert _async_client._continuations <= earlier
+    assert continuation_module._tasks <= earlier
     assert asyncio.all_tasks() == {asyncio.current_task()}
 
 
@@ -235,8 +248,7 @@ def test_10000_timed_out_async_calls_leave_nothing_behind() -> None:
     started = time.monotonic()
     asyncio.run(burst(CALLS))
     elapsed = time.monotonic() - started
-    # The attempts were cut at the deadline (asyncio.timeout), before their answer: only the
-    # continuations' were answered.
+    # Each call was sent exactly once: the timed-out attempt is the continuation.
     assert answers.answered == 400 + CALLS
 
     Snapshot(threads_before).assert_back_to(baseline)
@@ -300,8 +312,8 @@ def test_timed_out_sync_calls_over_loopback_close_their_sockets() -> None:
             # (at most 20 connections, both ends in this process) and the listening socket.
             assert fd_count() - baseline.fds <= 2 * 20 + 4
     Snapshot(threads_before).assert_back_to(baseline)
-    # Each call sent once or twice (an attempt cut short while connecting never reached it).
-    assert LOOPBACK_CALLS < len(fake.requests) <= 2 * LOOPBACK_CALLS
+    # Each call was sent exactly once: a cut-off request is finished, never re-sent.
+    assert len(fake.requests) == LOOPBACK_CALLS
 
 
 def test_timed_out_async_calls_over_loopback_close_their_sockets() -> None:
@@ -318,7 +330,7 @@ def test_timed_out_async_calls_over_loopback_close_their_sockets() -> None:
         fake.inject(Fault(delay=0.05, times=2 * LOOPBACK_CALLS))
         asyncio.run(main(base_url))
     Snapshot(threads_before).assert_back_to(baseline)
-    assert LOOPBACK_CALLS < len(fake.requests) <= 2 * LOOPBACK_CALLS
+    assert len(fake.requests) == LOOPBACK_CALLS
 
 
 # -- in a fresh interpreter -----------------------------------------------------------------------
@@ -403,14 +415,14 @@ from rupt_api import AsyncRuptAPI, RuptAPI, RuptTimeoutError
 
 url, surface = sys.argv[1], sys.argv[2]
 if surface == "sync":
-    client = RuptAPI("sk_test_fake", domain=url, timeout=0.2)
+    client = RuptAPI("sk_test_fake", domain=url, timeout=2)
     try:
         client.get_evaluation("e1")
     except RuptTimeoutError:
         pass
 else:
     async def main():
-        client = AsyncRuptAPI("sk_test_fake", domain=url, timeout=0.2)
+        client = AsyncRuptAPI("sk_test_fake", domain=url, timeout=2)
         try:
             await client.get_evaluation("e1")
         except RuptTimeoutError:
@@ -424,7 +436,8 @@ print("abandoned", flush=True)
 def test_a_process_with_abandoned_requests_exits_at_once(surface: str) -> None:
     fake = FakeRupt()
     with fake.serve() as base_url:
-        fake.inject(Fault(delay=30, times=10))  # the continuation's attempt waits too
+        # The answer takes 30 s; the 2 s deadline leaves a loaded machine time to send the request.
+        fake.inject(Fault(delay=30, times=10))
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         process = subprocess.Popen(
             [sys.executable, "-c", EXIT_SCRIPT, base_url, surface],

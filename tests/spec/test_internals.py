@@ -34,6 +34,10 @@ def _instance(owner: str) -> object:
         return httpx.Client()
     if owner == "httpx.URL":
         return httpx.URL("https://api.rupt.dev/v3")
+    if owner == "httpx.AsyncHTTPTransport":
+        return httpx.AsyncHTTPTransport()
+    if owner == "httpcore.AsyncConnectionPool":
+        return httpx.AsyncHTTPTransport()._pool
     raise AssertionError(f"no way to build a {owner} for the check: add one here")
 
 
@@ -52,16 +56,23 @@ def test_each_private_name_still_exists(name: PrivateName) -> None:
 
 
 def test_the_deadline_backend_is_installed_through_them() -> None:
-    """The helpers reach the real backend, so the sync client's deadline is really per socket."""
-    from rupt_api._deadline_backend import DeadlineBackend
-    from rupt_api._transport import new_sync_client
+    """The helpers reach the real backends, so both surfaces' deadlines are really per socket."""
+    from rupt_api._deadline_backend import AsyncDeadlineBackend, SyncDeadlineBackend
+    from rupt_api._transport import new_async_client, new_sync_client
 
-    client = new_sync_client()
+    client, watched = new_sync_client()
     try:
-        transport = client._transport
-        assert isinstance(_internals.network_backend(transport), DeadlineBackend)
+        assert watched
+        assert _internals.client_transports(client)
+        for transport in _internals.client_transports(client):
+            assert isinstance(_internals.network_backend(transport), SyncDeadlineBackend)
     finally:
         client.close()
+    async_client, watched = new_async_client()
+    assert watched
+    assert _internals.client_transports(async_client)
+    for transport in _internals.client_transports(async_client):
+        assert isinstance(_internals.network_backend(transport), AsyncDeadlineBackend)
 
 
 def test_no_private_name_of_a_dependency_is_used_elsewhere() -> None:

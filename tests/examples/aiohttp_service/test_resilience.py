@@ -60,7 +60,7 @@ async def test_a_timeout_answers_503_at_once_and_its_late_verification_is_kept(
     user = {"user_id": "user_1", "email": "Ada@Example.com"}
     evaluation = fake.add_evaluation(**PASSED, **user)
     # Rupt answers the first attempt only after 0.3 s: past the 0.1 s deadline. The SDK's
-    # continuation sends the attempt again, which consumes the evaluation.
+    # continuation finishes that same request, which consumes the evaluation.
     fake.inject(Fault(delay=0.3, path=evaluation["id"]))
 
     started = time.monotonic()
@@ -97,9 +97,13 @@ async def test_a_continuation_that_ends_already_used_is_recorded_as_ambiguous(
     client = await served(timeout=0.1)
     continuations = client.app[CONTINUATIONS]
     evaluation = fake.add_evaluation(**PASSED, user_id="user_1")
-    # Both the first attempt and the continuation's are slow: the first, handled late, consumes;
-    # the continuation's then gets 409, and nobody knows whether the challenge was completed.
-    fake.inject(Fault(delay=0.3, times=2, path=evaluation["id"]))
+    response = await client.post(
+        "/verify-challenge", json={"evaluation_id": evaluation["id"], "user_id": "user_1"}
+    )
+    assert response.status == 200  # consumed
+    # The next attempt is answered 502 after the deadline; Rupt may have consumed before failing,
+    # so the 409 the continuation's retry gets is ambiguous.
+    fake.inject(Fault(status=502, delay=0.3, path=evaluation["id"]))
 
     response = await client.post(
         "/verify-challenge", json={"evaluation_id": evaluation["id"], "user_id": "user_1"}
@@ -111,10 +115,6 @@ async def test_a_continuation_that_ends_already_used_is_recorded_as_ambiguous(
     assert list(continuations.settled) == [
         Settled(evaluation["id"], "already_used", ambiguous=True)
     ]
-    response = await client.post(
-        "/verify-challenge", json={"evaluation_id": evaluation["id"], "user_id": "user_1"}
-    )
-    assert (response.status, (await response.json())["status"]) == (409, "already_used")
 
 
 async def test_a_late_failure_is_recorded_not_remembered(
@@ -145,7 +145,7 @@ async def test_shutdown_waits_for_continuations_within_the_grace(
     client = await served(timeout=0.1, continuation_grace=5.0)
     continuations = client.app[CONTINUATIONS]
     evaluation = fake.add_evaluation(**PASSED, user_id="user_1")
-    fake.inject(Fault(delay=0.3, times=2, path=evaluation["id"]))
+    fake.inject(Fault(delay=0.3, path=evaluation["id"]))
     response = await client.post(
         "/verify-challenge", json={"evaluation_id": evaluation["id"], "user_id": "user_1"}
     )
@@ -155,7 +155,7 @@ async def test_shutdown_waits_for_continuations_within_the_grace(
     await client.close()  # shutdown while the continuation runs
 
     assert continuations.pending == 0
-    assert [s.outcome for s in continuations.settled] == ["already_used"]
+    assert [s.outcome for s in continuations.settled] == ["verified"]
 
 
 async def test_shutdown_cancels_continuations_past_the_grace(

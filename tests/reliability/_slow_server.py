@@ -1,0 +1,128 @@
+"""A slow Rupt for timeout storms: its own process, counting every request it receives.
+
+Raw asyncio, HTTP/1.1 keep-alive, a deep listen backlog: it takes hundreds of connections at
+once and never competes with the client under test for the GIL (an in-process threaded server
+would, and its five-deep backlog drops connections). Every request is answered with an
+evaluation after `--delay` seconds, except those for the evaluation `fast` (answered at once),
+and `GET /count`, answered at once with how many others it has received so far.
+
+    python -m tests.reliability._slow_server --delay 1.5   # prints "port NNNNN", serves
+    with slow_server(1.5) as server: ... server.url, server.count()
+
+It exits when its stdin closes (so it never outlives the test that started it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import http.client
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+_FIELDS = {"verdict": "allow", "consumed": False, "createdAt": "2021-09-01T00:00:00.000Z"}
+EVALUATION = json.dumps({"id": "e1", **_FIELDS}).encode()
+FAST = json.dumps({"id": "fast", **_FIELDS}).encode()
+
+
+def _answer(body: bytes) -> bytes:
+    head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}"
+    return head.encode() + b"\r\n\r\n" + body
+
+
+class _Protocol(asyncio.Protocol):
+    received = 0
+
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+        self.buffer = bytearray()
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        while (end := self.buffer.find(b"\r\n\r\n")) >= 0:
+            head = bytes(self.buffer[:end]).lower()
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line.startswith(b"content-length:"):
+                    length = int(line.split(b":", 1)[1])
+            if len(self.buffer) < end + 4 + length:
+                return
+            del self.buffer[: end + 4 + length]
+            if head.startswith(b"get /count "):
+                self._send(_answer(str(_Protocol.received).encode()))
+                continue
+            _Protocol.received += 1
+            if b" /v3/evaluations/fast " in head:
+                self._send(_answer(FAST))
+            else:
+                asyncio.get_running_loop().call_later(self.delay, self._send, _answer(EVALUATION))
+
+    def _send(self, data: bytes) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(data)
+
+
+async def _serve(delay: float) -> None:
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(
+        lambda: _Protocol(delay), "127.0.0.1", 0, backlog=4096, reuse_address=True
+    )
+    print("port", server.sockets[0].getsockname()[1], flush=True)
+    # Serve until the parent closes our stdin.
+    await loop.run_in_executor(None, sys.stdin.read)
+    server.close()
+
+
+class SlowServer:
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+
+    def count(self) -> int:
+        """How many requests (other than these counts) the server has received."""
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+        try:
+            connection.request("GET", "/count")
+            return int(connection.getresponse().read())
+        finally:
+            connection.close()
+
+
+@contextlib.contextmanager
+def slow_server(delay: float) -> Iterator[SlowServer]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.reliability._slow_server", "--delay", str(delay)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    try:
+        assert process.stdout is not None
+        yield SlowServer(int(process.stdout.readline().split()[1]))
+    finally:
+        assert process.stdin is not None
+        process.stdin.close()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--delay", type=float, default=1.5)
+    asyncio.run(_serve(parser.parse_args().delay))
