@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 RSS_GROWTH_LIMIT_KB = 2048
+STORM_P99_LATE_MS = 500  # issue 9: 1,000 calls timing out together, raised within 500 ms
+FRESH_AFTER_STORM_S = 1.0  # fresh calls after a storm, all answered within this
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,25 @@ def _resources(figures: dict[str, Any]) -> list[Budget]:
                 timeouts["settle_s"],
                 timeouts["settle_limit_s"],
                 bool(timeouts["settled"]),
+            )
+        )
+    for surface in ("sync", "async"):
+        storm = figures.get(f"storm_{surface}")
+        if storm is None:
+            continue
+        budgets.append(
+            _at_most(
+                f"storm_{surface}_p99_late_ms", "resources", storm["late_p99_ms"], STORM_P99_LATE_MS
+            )
+        )
+        fresh_ok = storm["fresh_ok"] == storm["fresh_calls"]
+        budgets.append(
+            Budget(
+                f"storm_{surface}_fresh_s",
+                "resources",
+                storm["fresh_s"],
+                FRESH_AFTER_STORM_S,
+                fresh_ok and storm["fresh_s"] <= FRESH_AFTER_STORM_S,
             )
         )
     return budgets

@@ -258,6 +258,36 @@ def _resources_rows(figures: dict[str, Any], budgets: dict[str, Budget]) -> list
                 _verdict(budgets.get(f"timeouts_{surface}_settled")),
             )
         )
+    for surface in ("sync", "async"):
+        storm = figures.get(f"storm_{surface}")
+        if storm is None:
+            continue
+        callers = "threads on one RuptAPI" if surface == "sync" else "tasks on one loop"
+        rows.append(
+            (
+                f"Storm: {storm['calls']:,} {callers} time out together ({storm['timeout_s']:g} s"
+                " deadline, server answers later): raise lateness",
+                f"p50 {storm['late_p50_ms']:,.0f} ms, p99 {storm['late_p99_ms']:,.0f} ms, max"
+                f" {storm['late_max_ms']:,.0f} ms; {storm['raised']:,} raised; continuations ok"
+                f" {storm['continuations_ok']:,}/{storm['raised']:,}, all resolved after"
+                f" {storm['resolved_s']:.1f} s; requests the server got"
+                f" {storm['requests_seen']:,} (expected {storm['requests_expected']:,})",
+                f"p99 {storm['late_p99_ms']:,.0f} ms",
+                _limit(budgets.get(f"storm_{surface}_p99_late_ms"), " ms"),
+                _verdict(budgets.get(f"storm_{surface}_p99_late_ms")),
+            )
+        )
+        rows.append(
+            (
+                f"Storm, {surface}: fresh calls once it resolved",
+                f"{storm['fresh_ok']}/{storm['fresh_calls']} fresh calls ok",
+                f"{storm['fresh_s']:.2f} s",
+                f"all ok within {budgets['storm_' + surface + '_fresh_s'].limit:g} s"
+                if f"storm_{surface}_fresh_s" in budgets
+                else "",
+                _verdict(budgets.get(f"storm_{surface}_fresh_s")),
+            )
+        )
     return rows
 
 

@@ -12,6 +12,8 @@ import subprocess
 import sys
 from typing import Any
 
+from tests.reliability._slow_server import slow_server
+
 from . import memory, timeouts
 from .server import ROOT, running_server
 from .sizes import Sizes
@@ -47,6 +49,18 @@ def run(sizes: Sizes) -> dict[str, Any]:
                 "--settle",
                 str(sizes.settle_seconds),
             )
+    # Storms: as many calls at once, against a server that counts what it receives.
+    full = sizes.timeout_calls >= 100
+    delay, deadline = (
+        (timeouts.STORM_DELAY, timeouts.STORM_TIMEOUT) if full else timeouts.SMOKE_STORM
+    )
+    # Issue 9's storms: 1,000 tasks on one loop; 200 threads on one client.
+    storms = {"storm-sync": min(sizes.timeout_calls, 200), "storm-async": sizes.timeout_calls}
+    for kind, calls in storms.items():
+        with slow_server(delay) as server:
+            results[kind.replace("-", "_")] = _child(
+                kind, "--port", str(server.port), "--calls", str(calls), "--timeout", str(deadline)
+            )
     return results
 
 
@@ -54,11 +68,20 @@ def main() -> None:
     """Child entry point: measure one KIND and print its figures as JSON."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "kind", choices=["memory-sync", "memory-async", "timeouts-sync", "timeouts-async"]
+        "kind",
+        choices=[
+            "memory-sync",
+            "memory-async",
+            "timeouts-sync",
+            "timeouts-async",
+            "storm-sync",
+            "storm-async",
+        ],
     )
     parser.add_argument("--calls", type=int, required=True)
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--settle", type=float, default=15.0)
+    parser.add_argument("--timeout", type=float, default=1.0)
     args = parser.parse_args()
     if args.kind == "memory-sync":
         result = memory.measure_sync(args.calls)
@@ -66,8 +89,12 @@ def main() -> None:
         result = memory.measure_async(args.calls)
     elif args.kind == "timeouts-sync":
         result = timeouts.measure_sync(args.port, args.calls, args.settle)
-    else:
+    elif args.kind == "timeouts-async":
         result = timeouts.measure_async(args.port, args.calls, args.settle)
+    elif args.kind == "storm-sync":
+        result = timeouts.measure_storm_sync(args.port, args.calls, args.timeout)
+    else:
+        result = timeouts.measure_storm_async(args.port, args.calls, args.timeout)
     print(json.dumps(result))
 
 

@@ -1,22 +1,31 @@
-"""Section 4b: threads and file descriptors left behind by calls that time out.
+"""Section 4b: calls that time out: what they leave behind, and how a storm of them behaves.
 
-Against a loopback server that answers after 0.1 s, `calls` calls with a 0.05 s deadline all
-time out; each leaves a continuation that re-sends the request in the background. Once those
-settle (counts back, or `settle_seconds` gone), threads and descriptors should be back where they
-were. Sockets to the server are counted apart: the pool may keep up to 20 of them alive.
-Run in a fresh interpreter (see `bench.resources`).
+- Leftovers: against a loopback server that answers after 0.1 s, `calls` calls with a 0.05 s
+  deadline all time out; each leaves a continuation that finishes the request in the
+  background. Once those settle (counts back, or `settle_seconds` gone), threads and
+  descriptors should be back where they were. Sockets to the server are counted apart: the pool
+  may keep up to 20 of them alive.
+- Storms: `calls` calls at once (threads on one `RuptAPI`, tasks on one loop for
+  `AsyncRuptAPI`) against a server that answers after 1.5 s, with a 1 s deadline: how late each
+  `RuptTimeoutError` is raised (p50, p99), how long until every continuation resolved, and how
+  long fresh calls then take (the server answers those at once). The server counts what it
+  received: exactly one request per call.
+
+Each runs in a fresh interpreter (see `bench.resources`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
 from rupt_api import AsyncRuptAPI, RuptAPI, RuptTimeoutError
+from tests.reliability._slow_server import SlowServer
 
 from .payload import EVALUATION_ID, SECRET
 from .procstat import fd_count, task_count, thread_count
@@ -166,3 +175,137 @@ async def _measure_async(port: int, calls: int, settle_seconds: float) -> dict[s
 def measure_async(port: int, calls: int, settle_seconds: float) -> dict[str, Any]:
     """`measure_sync` for `AsyncRuptAPI`: all calls at once on one event loop."""
     return asyncio.run(_measure_async(port, calls, settle_seconds))
+
+
+# -- storms: 1,000 calls timing out together -----------------------------------------------------
+
+STORM_DELAY = 1.5  # the slow server answers every request this late
+STORM_TIMEOUT = 1.0
+SMOKE_STORM = (0.5, 0.3)  # (delay, timeout) of the smoke run
+FRESH_CALLS = 100
+FRESH_THREADS = 16
+
+
+def _lateness(late: list[float]) -> dict[str, float]:
+    ordered = sorted(late) or [0.0]
+    return {
+        "late_p50_ms": ordered[len(ordered) // 2] * 1000,
+        "late_p99_ms": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000,
+        "late_max_ms": ordered[-1] * 1000,
+    }
+
+
+def measure_storm_sync(port: int, calls: int, timeout: float) -> dict[str, Any]:
+    """`calls` threads call one `RuptAPI` at once against a slow server: how late each
+    `RuptTimeoutError` comes, how long until every continuation resolved, and then how long
+    `FRESH_CALLS` fresh calls (answered at once by the server) take."""
+    server = SlowServer(port)
+    client = RuptAPI(SECRET, domain=server.url, timeout=timeout)
+    client.with_options(timeout=5).get_evaluation("fast")  # warm: imports, one connection
+    start = threading.Barrier(calls + 1)
+    late: list[float] = []
+    continuations: list[Future[Any]] = []
+    lock = threading.Lock()
+
+    def caller() -> None:
+        start.wait()
+        started = time.monotonic()
+        try:
+            client.get_evaluation(EVALUATION_ID)
+        except RuptTimeoutError as error:
+            with lock:
+                late.append(time.monotonic() - started - timeout)
+                continuations.append(error.continuation)
+
+    previous = threading.stack_size(256 * 1024)  # a thousand callers: small stacks
+    try:
+        threads = [threading.Thread(target=caller) for _ in range(calls)]
+        for thread in threads:
+            thread.start()
+    finally:
+        threading.stack_size(previous)
+    start.wait()
+    began = time.monotonic()
+    for thread in threads:
+        thread.join()
+    wait(continuations, timeout=120)
+    resolved = time.monotonic() - began
+    ok = sum(1 for future in continuations if _outcome(future) == "ok")
+    fresh = client.with_options(timeout=5)
+    started = time.monotonic()
+    with ThreadPoolExecutor(FRESH_THREADS) as pool:
+        answers = list(pool.map(lambda _: _fresh_sync(fresh), range(FRESH_CALLS)))
+    fresh_s = time.monotonic() - started
+    client.close()
+    return {
+        "calls": calls,
+        "timeout_s": timeout,
+        "raised": len(late),
+        **_lateness(late),
+        "continuations_ok": ok,
+        "resolved_s": resolved,
+        "fresh_calls": FRESH_CALLS,
+        "fresh_ok": sum(answers),
+        "fresh_s": fresh_s,
+        "requests_seen": server.count(),
+        "requests_expected": 1 + calls + FRESH_CALLS,
+    }
+
+
+def _fresh_sync(client: RuptAPI) -> bool:
+    try:
+        return client.get_evaluation("fast").id == "fast"
+    except Exception:
+        return False
+
+
+async def _measure_storm_async(port: int, calls: int, timeout: float) -> dict[str, Any]:
+    server = SlowServer(port)
+    client = AsyncRuptAPI(SECRET, domain=server.url, timeout=timeout)
+    await client.with_options(timeout=5).get_evaluation("fast")
+
+    async def one() -> tuple[float, asyncio.Task[Any]] | None:
+        started = time.monotonic()
+        try:
+            await client.get_evaluation(EVALUATION_ID)
+        except RuptTimeoutError as error:
+            return time.monotonic() - started - timeout, error.continuation
+        return None
+
+    began = time.monotonic()
+    raised = [r for r in await asyncio.gather(*(one() for _ in range(calls))) if r is not None]
+    tasks = [task for _, task in raised]
+    if tasks:
+        await asyncio.wait(tasks, timeout=120)
+    resolved = time.monotonic() - began
+    ok = sum(1 for task in tasks if _outcome(task) == "ok")
+    fresh = client.with_options(timeout=5)
+
+    async def fresh_call() -> bool:
+        try:
+            return (await fresh.get_evaluation("fast")).id == "fast"
+        except Exception:
+            return False
+
+    started = time.monotonic()
+    answers = await asyncio.gather(*(fresh_call() for _ in range(FRESH_CALLS)))
+    fresh_s = time.monotonic() - started
+    await client.aclose()
+    return {
+        "calls": calls,
+        "timeout_s": timeout,
+        "raised": len(raised),
+        **_lateness([late for late, _ in raised]),
+        "continuations_ok": ok,
+        "resolved_s": resolved,
+        "fresh_calls": FRESH_CALLS,
+        "fresh_ok": sum(answers),
+        "fresh_s": fresh_s,
+        "requests_seen": server.count(),
+        "requests_expected": 1 + calls + FRESH_CALLS,
+    }
+
+
+def measure_storm_async(port: int, calls: int, timeout: float) -> dict[str, Any]:
+    """`measure_storm_sync` for `AsyncRuptAPI`: `calls` tasks on one event loop."""
+    return asyncio.run(_measure_storm_async(port, calls, timeout))

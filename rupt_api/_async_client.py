@@ -18,7 +18,7 @@ from ._config import (
     DEFAULT_RETRIES,
     DEFAULT_TIMEOUT,
 )
-from ._continuation import start_in_background_async
+from ._continuation import start_in_background_async, wait_for
 from ._decoding import aread_body
 from ._exceptions import RuptApiError, RuptTimeoutError
 from ._handoff import HandOff, current_exchange
@@ -213,13 +213,9 @@ class AsyncRuptAPI(BaseClient):
         # An injected client's transport cannot be interrupted without cutting its request
         # short: the call runs as a task, the caller waits for what is left and never cancels it.
         call.give_up_waiting()
-        running = start_in_background_async(self._continue(call))
-        try:
-            await asyncio.wait((running,), timeout=max(call.deadline - time.monotonic(), 0.0))
-        except asyncio.CancelledError:
-            running.cancel()  # the caller's own task was cancelled: so is its request
-            raise
-        if running.done():
+        remaining = max(call.deadline - time.monotonic(), 0.0)
+        running, finished = await wait_for(self._continue(call), remaining)
+        if finished:
             return running.result()
         raise call.timeout_error(running)
 
@@ -259,7 +255,8 @@ class AsyncRuptAPI(BaseClient):
             await lane.enter(call.limit)
         except httpx.PoolTimeout as exc:
             call.fail(exc, started)
-        watching = current_exchange.set(call.exchange)
+        # Only the network backend of the SDK's own pool reads it.
+        watching = current_exchange.set(call.exchange) if call.watched else None
         try:
             response = await lane.client.send(request, stream=True, follow_redirects=False)
             try:
@@ -271,7 +268,8 @@ class AsyncRuptAPI(BaseClient):
         except Exception as exc:
             call.fail(self._pool.loop_error(exc) or exc, started)
         finally:
-            current_exchange.reset(watching)
+            if watching is not None:
+                current_exchange.reset(watching)
             lane.leave()
         return call.result(response, content, started)
 

@@ -248,7 +248,8 @@ class RuptAPI(BaseClient):
             pool.enter(call.limit)
         except httpx.PoolTimeout as exc:
             call.fail(exc, started)
-        watching = current_exchange.set(call.exchange)
+        # Only the network backend of the SDK's own pool reads it.
+        watching = current_exchange.set(call.exchange) if call.watched else None
         try:
             response = pool.client.send(request, stream=True, follow_redirects=False)
             try:
@@ -260,7 +261,8 @@ class RuptAPI(BaseClient):
         except Exception as exc:
             call.fail(exc, started)
         finally:
-            current_exchange.reset(watching)
+            if watching is not None:
+                current_exchange.reset(watching)
             pool.leave()
         return call.result(response, content, started)
 

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from rupt_api import AsyncRuptAPI, RuptAPI, RuptApiError, RuptError, RuptTimeoutError
+from rupt_api._continuation import MAX_WORKERS
 from rupt_api.testing import Fault
 
 from .conftest import SECRET, LiveSurface
@@ -136,7 +137,7 @@ def test_abandoned_calls_leave_no_threads_behind(base_url: str, fake: Any) -> No
         assert (
             client.with_options(timeout=5).get_evaluation(evaluation["id"]).id == evaluation["id"]
         )
-    assert 1 <= peak <= 8
+    assert 1 <= peak <= MAX_WORKERS
     settle = time.monotonic() + 10
     while workers() and time.monotonic() < settle:
         time.sleep(0.1)

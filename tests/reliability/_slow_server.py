@@ -2,8 +2,9 @@
 
 Raw asyncio, HTTP/1.1 keep-alive, a deep listen backlog: it takes hundreds of connections at
 once and never competes with the client under test for the GIL (an in-process threaded server
-would, and its five-deep backlog drops connections). Every request is answered with an
-evaluation after `--delay` seconds, except those for the evaluation `fast` (answered at once),
+would, and its five-deep backlog drops connections). Every request is answered with the
+evaluation its path names after `--delay` seconds, except those for the evaluation `fast`
+(answered at once),
 and `GET /count`, answered at once with how many others it has received so far.
 
     python -m tests.reliability._slow_server --delay 1.5   # prints "port NNNNN", serves
@@ -26,8 +27,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 _FIELDS = {"verdict": "allow", "consumed": False, "createdAt": "2021-09-01T00:00:00.000Z"}
-EVALUATION = json.dumps({"id": "e1", **_FIELDS}).encode()
-FAST = json.dumps({"id": "fast", **_FIELDS}).encode()
+
+
+def _evaluation(head: bytes) -> bytes:
+    """The evaluation the request's path asks for (`/v3/evaluations/<id>...`)."""
+    target = head.split(b" ", 2)[1].decode("latin-1")
+    evaluation_id = target.split("/")[3] if target.startswith("/v3/evaluations/") else "e1"
+    return json.dumps({"id": evaluation_id, **_FIELDS}).encode()
 
 
 def _answer(body: bytes) -> bytes:
@@ -50,7 +56,8 @@ class _Protocol(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         self.buffer += data
         while (end := self.buffer.find(b"\r\n\r\n")) >= 0:
-            head = bytes(self.buffer[:end]).lower()
+            raw_head = bytes(self.buffer[:end])
+            head = raw_head.lower()
             length = 0
             for line in head.split(b"\r\n"):
                 if line.startswith(b"content-length:"):
@@ -62,10 +69,11 @@ class _Protocol(asyncio.Protocol):
                 self._send(_answer(str(_Protocol.received).encode()))
                 continue
             _Protocol.received += 1
+            answer = _answer(_evaluation(raw_head))
             if b" /v3/evaluations/fast " in head:
-                self._send(_answer(FAST))
+                self._send(answer)
             else:
-                asyncio.get_running_loop().call_later(self.delay, self._send, _answer(EVALUATION))
+                asyncio.get_running_loop().call_later(self.delay, self._send, answer)
 
     def _send(self, data: bytes) -> None:
         if self.transport is not None and not self.transport.is_closing():
