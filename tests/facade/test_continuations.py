@@ -32,7 +32,7 @@ from rupt_api.testing import Fault
 from tests.reliability._fault_server import Connection, FaultServer, Seen, respond
 from tests.reliability._slow_server import slow_server
 
-from .conftest import SECRET, LiveSurface
+from .conftest import ASYNC_TRANSPORTS, SECRET, LiveSurface
 
 PRECISION = 0.05  # a single call raises within this much of its deadline (loaded 2 cores)
 
@@ -306,15 +306,19 @@ def test_a_sync_storm_resolves_and_the_client_recovers(injected: bool) -> None:
                 http.close()
 
 
-def test_an_async_storm_resolves_and_the_client_recovers(injected: bool) -> None:
+@pytest.mark.parametrize("transport", ASYNC_TRANSPORTS)
+def test_an_async_storm_resolves_and_the_client_recovers(injected: bool, transport: str) -> None:
     import httpx
+
+    if injected and transport != "httpx":
+        pytest.skip("an injected client brings its own transport")
 
     calls = 300
 
     async def main(server: Any) -> None:
         http = httpx.AsyncClient() if injected else None
         async with AsyncRuptAPI(
-            SECRET, domain=server.url, timeout=STORM_TIMEOUT, http_client=http
+            SECRET, domain=server.url, timeout=STORM_TIMEOUT, http_client=http, transport=transport
         ) as client:
 
             async def one() -> tuple[float, Any]:
