@@ -208,8 +208,9 @@ class AsyncRuptAPI(BaseClient):
                 return await self._run(call, self._attempt)
             except DeadlinePassed:
                 call.give_up_waiting()
+                attempts = call.attempts  # before the continuation can start another
                 continuation = start_in_background_async(self._continue(call))
-                raise call.timeout_error(continuation) from None
+                raise call.timeout_error(continuation, attempts) from None
         # An injected client's transport cannot be interrupted without cutting its request
         # short: the call runs as a task, the caller waits for what is left and never cancels it.
         call.give_up_waiting()

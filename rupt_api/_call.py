@@ -350,10 +350,12 @@ class Call:
             attempts=self.attempts,
         )
 
-    def timeout_error(self, continuation: Any) -> RuptTimeoutError:
+    def timeout_error(self, continuation: Any, attempts: int | None = None) -> RuptTimeoutError:
+        """The caller's timeout. `attempts`: the count read before a continuation was started
+        (one running in another thread may start its next attempt at any moment)."""
         timeout = self._options.timeout
-        # Read once: a continuation already running may start its next attempt meanwhile.
-        attempts = self.attempts
+        if attempts is None:
+            attempts = self.attempts
         after = "" if attempts == 0 else f" ({_attempts(attempts)})"
         if continuation is None:
             message = f"{self.operation.name} did not finish before its backstop deadline{after}"

@@ -199,8 +199,9 @@ class RuptAPI(BaseClient):
                 from ._continuation import start_in_background  # noqa: PLC0415
 
                 call.give_up_waiting()
+                attempts = call.attempts  # before the continuation can start another
                 continuation = start_in_background(lambda: self._continue(call))
-                raise call.timeout_error(continuation) from None
+                raise call.timeout_error(continuation, attempts) from None
         # An injected client's transport cannot be interrupted without cutting its request
         # short: the call runs on a worker thread, the caller waits for what is left.
         from ._continuation import start_in_background  # noqa: PLC0415

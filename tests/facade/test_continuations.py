@@ -165,6 +165,30 @@ def test_the_deadline_bounds_name_resolution(
     assert len(fake.requests) == 1
 
 
+def test_the_timeout_counts_the_attempts_sent_before_the_deadline(
+    live: LiveSurface, fake: Any, slow_resolver: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing was sent when the deadline passed: the error says 0, however fast the
+    continuation starts the attempt it owes (it is given a head start here)."""
+    from rupt_api import _continuation
+
+    original = _continuation.start_in_background
+
+    def start_then_yield(*args: Any, **kwargs: Any) -> Any:
+        started = original(*args, **kwargs)
+        time.sleep(0.1)  # the continuation starts its attempt (and waits on the resolver)
+        return started
+
+    monkeypatch.setattr(_continuation, "start_in_background", start_then_yield)
+    evaluation = fake.add_evaluation(verdict="allow")
+    live.base_url = live.base_url.replace("127.0.0.1", "localhost")
+    client = live.live(timeout=0.3)
+    err, _ = live.timed(client, "get_evaluation", evaluation["id"])
+    assert err.attempts == 0
+    assert live.outcome(err.continuation).verdict == "allow"
+    assert len(fake.requests) == 1
+
+
 # -- a request cut off while it was being written --------------------------------------------------
 
 

@@ -7,7 +7,6 @@ default one; the default runs the whole suite.
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import sys
 import tomllib
@@ -15,6 +14,8 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+
+from tests.tools import load_tool
 
 from .conftest import Background
 
@@ -51,13 +52,7 @@ def test_the_classifiers_name_the_default_python() -> None:
 
 
 def load_pythons() -> ModuleType:
-    """tools/pythons.py, imported from its file (tools/ is not a package)."""
-    spec = importlib.util.spec_from_file_location("rupt_pythons", ROOT / "tools" / "pythons.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool("pythons")
 
 
 def test_discovery_keeps_one_cpython_per_version_and_skips_the_default(

@@ -7,7 +7,6 @@ temporary directories: the committed tree and the real openapi.yaml are only rea
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import subprocess
 import sys
@@ -17,18 +16,15 @@ from types import ModuleType
 import pytest
 import yaml
 
+from tests.tools import load_tool
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
 def codegen() -> ModuleType:
     """tools/codegen.py, imported from its file (tools/ is not a package)."""
-    spec = importlib.util.spec_from_file_location("rupt_codegen", ROOT / "tools" / "codegen.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool("codegen")
 
 
 @pytest.fixture(scope="module")

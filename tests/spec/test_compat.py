@@ -8,7 +8,6 @@ unlisted break).
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
 import tomllib
 from pathlib import Path
@@ -17,17 +16,14 @@ from typing import Any
 
 import pytest
 
+from tests.tools import load_tool
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
 def compat() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("rupt_compat", ROOT / "tools" / "compat.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool("compat")
 
 
 @pytest.fixture(scope="module")
