@@ -60,32 +60,6 @@ _AIOHTTP_ERRORS: tuple[tuple[str, type[httpx.TransportError]], ...] = (
 )
 
 
-# A client's base URL and headers, parsed once rather than on every call (a few distinct ones per
-# process: clients and their `with_options` copies share them).
-_CACHE_SIZE = 64
-_urls: dict[str, httpx.URL] = {}
-_headers: dict[tuple[tuple[str, str], ...], httpx.Headers] = {}
-
-
-def _parsed_url(base_url: str) -> httpx.URL:
-    url = _urls.get(base_url)
-    if url is None:
-        if len(_urls) >= _CACHE_SIZE:
-            _urls.clear()
-        url = _urls[base_url] = httpx.URL(base_url)
-    return url
-
-
-def _parsed_headers(headers: dict[str, str], *, has_body: bool) -> httpx.Headers:
-    key = (*headers.items(), *((("Content-Type", "application/json"),) if has_body else ()))
-    parsed = _headers.get(key)
-    if parsed is None:
-        if len(_headers) >= _CACHE_SIZE:
-            _headers.clear()
-        parsed = _headers[key] = httpx.Headers(key)
-    return parsed
-
-
 class DeadlinePassed(Exception):
     """Raised inside a call when its deadline passes; the client turns it into a timeout."""
 
@@ -128,8 +102,8 @@ class Call:
         # Built once and re-sent on every attempt; only its timeouts change.
         self.request = httpx.Request(
             method,
-            url_with_path(_parsed_url(options.base_url), path),
-            headers=_parsed_headers(options.headers, has_body=content is not None),
+            url_with_path(options.url, path),
+            headers=options.plain_headers if content is None else options.json_headers,
             content=content,
         )
         # The caller's deadline. `limit` is when the running code must stop: the deadline while
