@@ -40,22 +40,30 @@ _MODELS = {"Challenge", "Device", "Evaluation", "Group", "Risk", "User"}
 _configure_logging()
 
 
-def __getattr__(name: str) -> Any:
-    # Loaded on first use: AsyncRuptAPI (and asyncio with it), so sync apps never import asyncio,
-    # and the generated models, which cost ~30 ms to import (docs/performance.md).
-    value: Any
-    if name == "AsyncRuptAPI":
-        from . import _async_client  # noqa: PLC0415
+# Defined for the interpreter only: type checkers see the imports above, and an unknown name
+# stays an error for them rather than reading as Any.
+if not TYPE_CHECKING:
 
-        value = _async_client.AsyncRuptAPI
-    elif name in _MODELS:
-        from . import models  # noqa: PLC0415
+    def __getattr__(name: str) -> Any:
+        # Loaded on first use: AsyncRuptAPI (and asyncio with it), so sync apps never import
+        # asyncio, and each model (the generated models load one by one, on first use).
+        value: Any
+        if name == "AsyncRuptAPI":
+            from . import _async_client  # noqa: PLC0415
 
-        value = getattr(models, name)
-    else:
-        raise AttributeError(f"module 'rupt_api' has no attribute {name!r}")
-    globals()[name] = value
-    return value
+            value = _async_client.AsyncRuptAPI
+        elif name in _MODELS:
+            from . import models  # noqa: PLC0415
+
+            value = getattr(models, name)
+        else:
+            raise AttributeError(f"module 'rupt_api' has no attribute {name!r}")
+        globals()[name] = value
+        return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
 
 
 __all__ = [

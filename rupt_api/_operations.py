@@ -35,10 +35,11 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 @cache
 def models() -> ModuleType:
-    """The generated models, imported with the first call.
+    """The generated models package, imported with the first call.
 
-    Its attrs model classes take ~30 ms to import: loading them on first use rather than with
-    `import rupt_api` keeps the import close to httpx's own (docs/performance.md).
+    Not with `import rupt_api`, which stays close to httpx's own (docs/performance.md); and the
+    package loads each model module when it is first asked for, so a call loads only the models
+    of its answer or body (templates/models_init.py.jinja.patch).
     """
     from ._generated import models as generated_models  # noqa: PLC0415
 

@@ -10,5 +10,28 @@ fields whose values Rupt keeps extending (verdict, statuses, severity, ...) are 
 know are kept: `evaluation.additional_properties`, or `evaluation["new_key"]`.
 """
 
-from ._generated.models import *  # noqa: F403
-from ._generated.models import __all__  # noqa: F401 - re-exported as this module's own
+from typing import TYPE_CHECKING, Any
+
+from ._generated import models as _generated_models
+from ._generated.models import __all__  # the generated list: this module re-exports it all
+
+if TYPE_CHECKING:
+    from ._generated.models import *  # noqa: F403
+
+
+# Defined for the interpreter only: type checkers see the star import above, and an unknown name
+# stays an error for them rather than reading as Any.
+if not TYPE_CHECKING:
+
+    def __getattr__(name: str) -> Any:
+        # Each model is imported when first asked for, as in the generated package: importing
+        # this module, or `from rupt_api.models import Evaluation`, loads no other model.
+        if name not in __all__:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = getattr(_generated_models, name)
+        globals()[name] = value
+        return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
