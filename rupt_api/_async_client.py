@@ -18,7 +18,7 @@ from ._config import (
     DEFAULT_RETRIES,
     DEFAULT_TIMEOUT,
 )
-from ._continuation import start_in_background_async, wait_for
+from ._continuation import StillRunning, run_waited_async, start_in_background_async
 from ._decoding import aread_body
 from ._exceptions import RuptApiError, RuptTimeoutError
 from ._handoff import HandOff, current_exchange
@@ -215,10 +215,10 @@ class AsyncRuptAPI(BaseClient):
         # short: the call runs as a task, the caller waits for what is left and never cancels it.
         call.give_up_waiting()
         remaining = max(call.deadline - time.monotonic(), 0.0)
-        running, finished = await wait_for(self._continue(call), remaining)
-        if finished:
-            return running.result()
-        raise call.timeout_error(running)
+        try:
+            return await run_waited_async(self._continue(call), remaining)
+        except StillRunning as running:
+            raise call.timeout_error(running.future) from None
 
     async def _continue(self, call: Call) -> Any:
         """The rest of a call nobody waits for (or for which a caller waits on its task)."""

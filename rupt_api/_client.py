@@ -203,15 +203,16 @@ class RuptAPI(BaseClient):
                 continuation = start_in_background(lambda: self._continue(call))
                 raise call.timeout_error(continuation, attempts) from None
         # An injected client's transport cannot be interrupted without cutting its request
-        # short: the call runs on a worker thread, the caller waits for what is left.
-        from ._continuation import start_in_background  # noqa: PLC0415
+        # short: the call runs on a helper thread, the caller waits for what is left.
+        from ._continuation import StillRunning, run_waited  # noqa: PLC0415
 
         call.give_up_waiting()
-        running = start_in_background(lambda: self._continue(call), waited=True)
         try:
-            return running.result(timeout=max(call.deadline - time.monotonic(), 0.0))
-        except TimeoutError:
-            raise call.timeout_error(running) from None
+            return run_waited(
+                lambda: self._continue(call), max(call.deadline - time.monotonic(), 0.0)
+            )
+        except StillRunning as running:
+            raise call.timeout_error(running.future) from None
 
     def _continue(self, call: Call) -> Any:
         """The rest of a call nobody waits for (or for which a caller waits on a future)."""

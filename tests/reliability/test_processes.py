@@ -118,6 +118,28 @@ def test_fork_while_continuations_are_running(base_url: str, fake: FakeRupt) -> 
 
 @needs_fork
 @fork_with_threads
+def test_fork_after_calls_through_an_injected_client(base_url: str, fake: FakeRupt) -> None:
+    """The forking thread's parked helper is the parent's: the child parks its own."""
+    import httpx
+
+    evaluation = fake.add_evaluation(verdict="child_ok")["id"]
+    http = httpx.Client()
+    with RuptAPI(SECRET, domain=base_url, timeout=10, http_client=http) as client:
+        assert client.get_evaluation(evaluation).verdict == "child_ok"  # parks this thread's
+
+        def child() -> bool:
+            helpers = [t for t in threading.enumerate() if t.name == "rupt-api-call"]
+            fast = client.with_options(timeout=5)
+            return not helpers and fast.get_evaluation(evaluation).verdict == "child_ok"
+
+        assert wait_children([in_child(child)]) == [0]
+        assert client.get_evaluation(evaluation).verdict == "child_ok"
+    http.close()
+    assert len(fake.requests) == 3
+
+
+@needs_fork
+@fork_with_threads
 def test_many_forks_while_threads_share_the_client(base_url: str, fake: FakeRupt) -> None:
     """20 children (one of which forks a grandchild) while 4 parent threads keep calling."""
     ids = [fake.add_evaluation(verdict=f"v{i}")["id"] for i in range(10)]

@@ -194,7 +194,7 @@ def test_10000_timed_out_sync_calls_leave_nothing_behind() -> None:
     # Each call was sent exactly once: the timed-out attempt is the continuation.
     assert answers.answered == 400 + CALLS
     assert continuation_module._workers._queue.empty()
-    assert continuation_module._call_workers._queue.empty()
+    assert continuation_module._call_workers._queue.empty()  # the queue past MAX_CALL_WORKERS
 
     Snapshot(threads_before).assert_back_to(baseline)
     client.close()
