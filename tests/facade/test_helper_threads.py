@@ -123,7 +123,8 @@ def test_a_helper_that_ends_as_the_wait_does_delivers_and_stays(fresh_helpers: N
     while helper._done.locked() and time.monotonic() < deadline:  # ended, nobody took it yet
         time.sleep(0.001)
     future = helper.abandon()
-    assert future.done() and future.result() == "answer"
+    assert future.done()
+    assert future.result() == "answer"
     assert helper.start(lambda: "again")  # not late: it takes the next job
     assert helper.wait(5) == (True, "again")
 

@@ -26,8 +26,8 @@ import rupt_api
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-RUNTIME = {"httpx", "attrs", "tenacity"}
-# What httpx, attrs and tenacity bring with them, on any Python the package supports.
+RUNTIME = {"httpx", "attrs", "tenacity", "sniffio"}
+# What httpx, attrs, tenacity and sniffio bring with them, on any Python the package supports.
 RUNTIME_CLOSURE = RUNTIME | {
     "anyio", "certifi", "h11", "httpcore", "idna", "sniffio", "typing-extensions", "exceptiongroup",
 }  # fmt: skip
