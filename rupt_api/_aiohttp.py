@@ -2,36 +2,43 @@
 
 httpx's async stack costs several times aiohttp's latency and a fraction of its throughput, and
 an aiohttp service has aiohttp in its process already. `httpx-aiohttp` (the `rupt-api[aiohttp]`
-extra) is an httpx transport over an aiohttp `ClientSession`: requests and responses stay
-httpx's, so everything above the transport (retries, the deadline, continuations, errors) is the
-code the default transport runs. Two things differ:
+extra) provides the pool: an httpx client whose transports are aiohttp sessions, built from the
+SDK's limits and the environment's proxies as an httpx.AsyncClient builds its own. Everything
+above the exchange (retries, the deadline, continuations, errors) is the code the default
+transport runs. What differs is the exchange itself (`DirectAiohttpClient.send_call`):
 
-- The pool's client sends a request straight to its transport: the SDK sets no cookies, auth or
-  event hooks and never follows redirects, so the work `httpx.AsyncClient.send` does for those
-  (most of its cost over aiohttp) is skipped. Proxies from the environment are still honoured:
-  the transport is picked per URL as httpx.AsyncClient picks it.
-- httpx-aiohttp maps a server that hangs up mid-answer to `httpx.ConnectTimeout` (as if the
-  request never left), and lets others through unmapped. The SDK reads the aiohttp error itself
-  instead (`_call.py`), so a request that may have reached Rupt is never taken for one that did
-  not, and no aiohttp exception reaches the caller.
+- A call goes to its aiohttp session as it is (method, URL, headers and body, all built once
+  per client), and its answer comes back as aiohttp read it: no httpx Request or Response is
+  built for it, the SDK reads the status and body and leaves the headers to aiohttp's parse
+  until an error or a debug log asks for them (`AiohttpAnswer`). That work was most of the
+  SDK's cost over aiohttp. The SDK sets no cookies, auth or event hooks and follows no
+  redirect, so nothing httpx's `send` does around its transport is lost; the session (or the
+  environment's proxy) is the one httpx would pick for the URL.
+- aiohttp's errors reach the SDK's own mapping (`_call.py`) as they are, which reads them by
+  meaning: a request that may have reached Rupt is never taken for one that did not (as
+  httpx-aiohttp's mapping would: a server that hangs up mid-answer becomes a `ConnectTimeout`),
+  and no aiohttp exception reaches the caller.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from ._internals import client_transports, transport_for_url
+from ._decoding import BodyReader
+from ._internals import send_each_request_once, transport_for_url
+
+if TYPE_CHECKING:
+    from ._call import Call
 
 EXTRA_HINT = (
     "AsyncRuptAPI(transport='aiohttp') needs the aiohttp extra, which is not installed:"
     " pip install 'rupt-api[aiohttp]'"
 )
 
-# An answer up to this size, with a Content-Length, is read whole before it is handed over (Rupt's
-# are a few KB); a larger one, or one without a length, streams (and meets the body limit).
+# An answer up to this size, with a Content-Length, is read whole (Rupt's are a few KB); a
+# larger one, or one without a length, is read as it arrives, within the body limit.
 SMALL_ANSWER_BYTES = 64 * 1024
 
 _client_class: type[httpx.AsyncClient] | None = None
@@ -47,110 +54,115 @@ def require() -> None:
 
 def new_aiohttp_client(limits: httpx.Limits, trust_env: bool = True) -> httpx.AsyncClient:
     """A client whose transports are aiohttp sessions (one per event loop, made on first use)."""
-    global _client_class  # noqa: PLW0603 - the classes need the optional import: built once
+    global _client_class  # noqa: PLW0603 - the class needs the optional import: built once
     if _client_class is None:
-        _client_class = _build_classes()
-    client = _client_class(limits=limits, follow_redirects=False, trust_env=trust_env)
-    for transport in client_transports(client):  # the default transport, and proxies'
-        transport.__class__ = _transport_class
-    return client
+        _client_class = _build_class()
+    return _client_class(limits=limits, follow_redirects=False, trust_env=trust_env)
 
 
-_transport_class: type[httpx.AsyncBaseTransport]
+class AiohttpAnswer:
+    """An answer as aiohttp read it, seen as the SDK reads an `httpx.Response`: the status, and
+    the headers, which are made into `httpx.Headers` only when something asks for them (an
+    error's `headers`, a debug log's request id)."""
+
+    __slots__ = ("_headers", "_raw_headers", "status_code")
+
+    def __init__(self, status_code: int, raw_headers: tuple[tuple[bytes, bytes], ...]) -> None:
+        self.status_code = status_code
+        self._raw_headers = raw_headers
+        self._headers: httpx.Headers | None = None
+
+    @property
+    def headers(self) -> httpx.Headers:
+        if self._headers is None:
+            self._headers = httpx.Headers(list(self._raw_headers))
+        return self._headers
 
 
-def _build_classes() -> type[httpx.AsyncClient]:
-    global _transport_class  # noqa: PLW0603
+def _build_class() -> type[httpx.AsyncClient]:
     require()
     import aiohttp  # noqa: PLC0415
-    from httpx_aiohttp import AiohttpTransport, HttpxAiohttpClient  # noqa: PLC0415
-    from httpx_aiohttp.transport import AiohttpResponseStream  # noqa: PLC0415
+    from httpx_aiohttp import HttpxAiohttpClient  # noqa: PLC0415
 
-    class Body(httpx.AsyncByteStream):
-        """A whole answer, already read: one chunk."""
+    class Route:
+        """Where a base URL's calls go: a transport's aiohttp session, through its proxy."""
 
-        def __init__(self, content: bytes) -> None:
-            self._content = content
+        __slots__ = ("headers", "proxy", "transport")
 
-        async def __aiter__(self) -> AsyncIterator[bytes]:
-            yield self._content
+        def __init__(self, transport: Any, base: httpx.URL) -> None:
+            self.transport = transport
+            proxy: httpx.Proxy | None = getattr(transport, "proxy", None)
+            self.proxy: dict[str, Any] = {}
+            # Headers for the proxy that go with each request (a plain-HTTP proxy reads them
+            # there; a TLS tunnel's are sent with its CONNECT instead, never to Rupt).
+            self.headers: dict[str, str] = {}
+            if proxy is None:
+                return
+            headers = dict(proxy.headers)
+            if proxy.auth:
+                # A header, as aiohttp's own `proxy_auth` argument is deprecated.
+                headers["Proxy-Authorization"] = aiohttp.encode_basic_auth(*proxy.auth)
+            self.proxy = {"proxy": str(proxy.url)}
+            if base.scheme == "https":
+                self.proxy["proxy_headers"] = headers
+            else:
+                self.headers = headers
 
-    class Transport(AiohttpTransport):
-        """httpx-aiohttp's transport, with less work per request for the SDK's requests.
-
-        The request's headers go to aiohttp as they are (httpx's `Headers` would decode and
-        merge them again); a small answer of known length is read in one go and its connection
-        handed back to the pool at once; aiohttp's errors are left for the SDK's own mapping
-        (`_call.py`), which reads them by meaning.
-        """
-
-        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-            session = self.client
+        def session(self) -> aiohttp.ClientSession:
+            transport = self.transport
+            session = transport.client
             if not isinstance(session, aiohttp.ClientSession):
-                session = self.client = self.get_client()
-            timeout = request.extensions.get("timeout", {})
-            proxy = self.proxy
-            response = await session.request(
-                request.method,
-                str(request.url),
-                headers=[
-                    (k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw
-                ],
-                data=request.content or None,
+                session = transport.client = transport.get_client()
+                send_each_request_once(session)
+            made: aiohttp.ClientSession = session
+            return made
+
+    class DirectAiohttpClient(HttpxAiohttpClient):
+        """httpx-aiohttp's client, sending the SDK's calls straight to aiohttp (`send_call`)."""
+
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self._routes: dict[str, Route] = {}
+
+        async def send_call(self, call: Call, timeout: float) -> tuple[AiohttpAnswer, bytes]:
+            """Send the call's attempt, with `timeout` seconds for each step, and read the
+            answer: what it is, and its body, decoded and within the size limit."""
+            method, base, url, headers, content = call.target()
+            # Proxies are chosen by scheme, host and port: the base URL decides for every call.
+            route = self._routes.get(base)
+            if route is None:
+                base_url = httpx.URL(base)
+                route = self._routes[base] = Route(transport_for_url(self, base_url), base_url)
+            if route.headers:
+                headers = {**headers, **route.headers}
+            response = await route.session().request(
+                method,
+                url,
+                headers=headers,
+                data=content,
                 allow_redirects=False,
                 auto_decompress=False,
                 compress=False,
                 timeout=aiohttp.ClientTimeout(
-                    sock_connect=timeout.get("connect"),
-                    sock_read=timeout.get("read"),
-                    connect=timeout.get("pool"),
+                    sock_connect=timeout, sock_read=timeout, connect=timeout
                 ),
-                server_hostname=request.extensions.get("sni_hostname"),
-                proxy=None if proxy is None else str(proxy.url),
-                proxy_auth=None
-                if proxy is None or not proxy.auth
-                else aiohttp.BasicAuth(*proxy.auth),
-                proxy_headers=None if proxy is None else proxy.headers,
+                **route.proxy,
             )
-            stream: httpx.AsyncByteStream
-            length = response.content_length
-            if length is not None and length <= SMALL_ANSWER_BYTES:
-                try:
-                    stream = Body(await response.read())
-                finally:
-                    response.release()
-            else:
-                stream = AiohttpResponseStream(response)
-            return httpx.Response(
-                status_code=response.status,
-                headers=response.raw_headers,
-                stream=stream,
-                request=request,
-                extensions={"http_version": b"HTTP/1.1"},
-            )
+            try:
+                answer = AiohttpAnswer(response.status, response.raw_headers)
+                codings = response.headers.getall("Content-Encoding", [])
+                reader = BodyReader(call, answer, codings)
+                length = response.content_length
+                if length is not None and length <= SMALL_ANSWER_BYTES:
+                    reader.feed(await response.read())
+                else:
+                    async for chunk in response.content.iter_any():
+                        reader.feed(chunk)
+                body = reader.content()
+            except BaseException:
+                response.close()  # not read to its end: the connection cannot be reused
+                raise
+            response.release()
+            return answer, body
 
-    class DirectAiohttpClient(HttpxAiohttpClient):
-        """An `HttpxAiohttpClient` whose `send` goes straight to the transport."""
-
-        async def send(
-            self,
-            request: httpx.Request,
-            *,
-            stream: bool = False,
-            auth: Any = None,
-            follow_redirects: Any = None,
-        ) -> httpx.Response:
-            # The SDK's requests carry their own headers and timeouts, and it follows no
-            # redirect: what Client.send adds (auth flow, cookies, hooks) is never needed.
-            transport: httpx.AsyncBaseTransport = transport_for_url(self, request.url)
-            response = await transport.handle_async_request(request)
-            response.request = request
-            if not stream:
-                try:
-                    await response.aread()
-                finally:
-                    await response.aclose()
-            return response
-
-    _transport_class = Transport
     return DirectAiohttpClient

@@ -12,7 +12,7 @@ import httpx
 
 from . import _operations as ops
 from ._base import BaseClient, expect_bool, expect_http_client
-from ._call import Call, DeadlinePassed, Resume
+from ._call import Answer, Call, DeadlinePassed, Resume
 from ._config import (
     DEFAULT_MAX_RETRY_DELAY,
     DEFAULT_RETRIES,
@@ -249,8 +249,8 @@ class AsyncRuptAPI(BaseClient):
     async def _attempt(self, call: Call) -> Any:
         if self._pool.closed:
             raise call.closed_error()
-        request = call.next_request()
         lane = self._pool.for_running_loop()
+        timeout = call.next_attempt()
         started = time.perf_counter()
         try:
             await lane.enter(call.limit)
@@ -258,12 +258,18 @@ class AsyncRuptAPI(BaseClient):
             call.fail(exc, started)
         # Only the network backend of the SDK's own pool reads it.
         watching = current_exchange.set(call.exchange) if call.watched else None
+        answer: Answer
         try:
-            response = await lane.client.send(request, stream=True, follow_redirects=False)
-            try:
-                content = await aread_body(call, response)
-            finally:
-                await response.aclose()
+            if lane.send_call is None:
+                request = call.timed_request(timeout)
+                response = await lane.client.send(request, stream=True, follow_redirects=False)
+                try:
+                    content = await aread_body(call, response)
+                finally:
+                    await response.aclose()
+                answer = response
+            else:  # the aiohttp transport: no httpx Request or Response
+                answer, content = await lane.send_call(call, timeout)
         except HandOff as handoff:
             call.hand_off(handoff.exchange)
         except Exception as exc:
@@ -272,7 +278,7 @@ class AsyncRuptAPI(BaseClient):
             if watching is not None:
                 current_exchange.reset(watching)
             lane.leave()
-        return call.result(response, content, started)
+        return call.result(answer, content, started)
 
     async def _finish(self, call: Call) -> Any:
         """Finish the attempt the deadline handed off, on its own connection."""

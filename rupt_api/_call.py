@@ -14,7 +14,7 @@ import sys
 import time
 from collections.abc import Mapping
 from http import HTTPStatus
-from typing import Any, NoReturn
+from typing import Any, NoReturn, Protocol
 
 import httpx
 
@@ -29,7 +29,7 @@ from ._exceptions import (
     RuptTimeoutError,
 )
 from ._handoff import Exchange
-from ._internals import url_with_path
+from ._internals import is_plain_path, url_with_path
 from ._logging import logger
 from ._operations import Operation, RequestSpec
 from ._redact import redact, scrub
@@ -71,12 +71,23 @@ class Resume:
     ATTEMPT = "attempt"  # nothing of it was sent: send it (once)
 
 
+class Answer(Protocol):
+    """What the SDK reads of an answer: an `httpx.Response`, or the aiohttp transport's own."""
+
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def headers(self) -> httpx.Headers: ...
+
+
 class Call:
     """The state of one call across its attempts (and its continuation, if it has one)."""
 
     __slots__ = (
         "_content_length",
         "_options",
+        "_request",
         "attempts",
         "cut_off",
         "deadline",
@@ -86,8 +97,8 @@ class Call:
         "limit",
         "operation",
         "pending_sleep",
-        "request",
         "resource_id",
+        "spec",
         "unknown_fate",
         "watched",
     )
@@ -95,17 +106,11 @@ class Call:
     def __init__(
         self, options: Options, operation: Operation, spec: RequestSpec, *, watched: bool = False
     ) -> None:
-        method, path, content, resource_id = spec
         self._options = options
         self.operation = operation
-        self.resource_id = resource_id
-        # Built once and re-sent on every attempt; only its timeouts change.
-        self.request = httpx.Request(
-            method,
-            url_with_path(options.url, path),
-            headers=options.plain_headers if content is None else options.json_headers,
-            content=content,
-        )
+        self.spec = spec
+        self.resource_id = spec.resource_id
+        self._request: httpx.Request | None = None
         # The caller's deadline. `limit` is when the running code must stop: the deadline while
         # the caller waits on this thread or task, the backstop once the work went on without it.
         self.deadline = time.monotonic() + options.timeout
@@ -128,23 +133,60 @@ class Call:
 
     # -- attempts ------------------------------------------------------------------------------
 
-    def next_request(self) -> httpx.Request:
-        """The next attempt's request, its timeouts bounded by what is left of the limit."""
+    @property
+    def request(self) -> httpx.Request:
+        """The call's request, built on first use and re-sent on every attempt (only its
+        timeouts change). The aiohttp transport sends the call without building it."""
+        request = self._request
+        if request is None:
+            method, path, content, _ = self.spec
+            options = self._options
+            request = self._request = httpx.Request(
+                method,
+                url_with_path(options.url, path),
+                headers=options.plain_headers if content is None else options.json_headers,
+                content=content,
+            )
+        return request
+
+    def target(self) -> tuple[str, str, str, Mapping[str, str], bytes | None]:
+        """The request without building it, for the aiohttp transport: its method, the base
+        URL, its URL, headers and body."""
+        method, path, content, _ = self.spec
+        options = self._options
+        base = options.url_text
+        # Operation.request's paths are plain (percent-encoded) text, appended as they are; any
+        # other would be parsed by httpx as `request` parses it.
+        url = base + path if is_plain_path(path) else str(self.request.url)
+        headers = options.headers if content is None else options.json_header_dict
+        return method, base, url, headers, content
+
+    def next_attempt(self) -> float:
+        """Start the next attempt: the seconds it has, what is left of the limit."""
         limit = self.limit
         remaining = limit - time.monotonic()
         if remaining <= 0:
             raise DeadlinePassed
         self.attempts += 1
-        self.request.extensions["timeout"] = {
-            "connect": remaining,
-            "read": remaining,
-            "write": remaining,
-            "pool": remaining,
-        }
         self._content_length = 0
         if self.watched:
             self.exchange = Exchange(limit, hand_off=limit == self.deadline)
-        return self.request
+        return remaining
+
+    def next_request(self) -> httpx.Request:
+        """The next attempt's request, its timeouts bounded by what is left of the limit."""
+        return self.timed_request(self.next_attempt())
+
+    def timed_request(self, timeout: float) -> httpx.Request:
+        """The request, with `timeout` seconds for each step."""
+        request = self.request
+        request.extensions["timeout"] = {
+            "connect": timeout,
+            "read": timeout,
+            "write": timeout,
+            "pool": timeout,
+        }
+        return request
 
     def hand_off(self, exchange: Exchange) -> NoReturn:
         """The deadline passed mid-exchange: the continuation finishes it on its connection."""
@@ -185,14 +227,15 @@ class Call:
             return self.deadline - now
         return self.deadline + BACKSTOP_SECONDS - now
 
-    def check_chunk(self, response: httpx.Response, chunk: bytes) -> None:
+    def check_chunk(self, response: Answer, chunk: bytes) -> None:
         """Called for each body chunk: refuses oversized bodies."""
         self._content_length += len(chunk)
         if self._content_length > MAX_BODY_BYTES:
+            status = response.status_code
             raise RuptResponseError(
-                f"Rupt's {response.status_code} answer to {self.operation.name} is larger than"
+                f"Rupt's {status} answer to {self.operation.name} is larger than"
                 f" {MAX_BODY_BYTES} bytes; refused (body holds the first bytes read)",
-                status=response.status_code,
+                status=status,
                 body=chunk[:1024],
                 attempts=self.attempts,
             )
@@ -213,7 +256,7 @@ class Call:
 
     # -- outcomes ------------------------------------------------------------------------------
 
-    def result(self, response: httpx.Response, content: bytes, started: float) -> Any:
+    def result(self, response: Answer, content: bytes, started: float) -> Any:
         """What the call returns for an answer, or the typed error it raises."""
         status = response.status_code
         if logger.isEnabledFor(logging.DEBUG):
@@ -256,7 +299,9 @@ class Call:
         translated = self.failure(error, started)
         if translated is error:
             raise error
-        raise translated from error
+        # The cause the translation gave (the httpx error an aiohttp failure means, itself
+        # chained to it), else `error`.
+        raise translated from translated.__cause__ or error
 
     def failure(self, error: Exception, started: float) -> Exception:
         """The exception to raise for an attempt that got no answer."""

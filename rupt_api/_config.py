@@ -181,18 +181,26 @@ class Options:
         repr=False,
         eq=False,
     )
+    json_header_dict: dict[str, str] = attrs.field(
+        default=attrs.Factory(
+            lambda self: {**self.headers, "Content-Type": "application/json"}, takes_self=True
+        ),
+        repr=False,
+        eq=False,
+    )
     plain_headers: httpx.Headers = attrs.field(
         default=attrs.Factory(lambda self: httpx.Headers(self.headers), takes_self=True),
         repr=False,
         eq=False,
     )
     json_headers: httpx.Headers = attrs.field(
-        default=attrs.Factory(
-            lambda self: httpx.Headers({**self.headers, "Content-Type": "application/json"}),
-            takes_self=True,
-        ),
+        default=attrs.Factory(lambda self: httpx.Headers(self.json_header_dict), takes_self=True),
         repr=False,
         eq=False,
+    )
+    # The URL as text, for the aiohttp transport, which sends without building an httpx.Request.
+    url_text: str = attrs.field(
+        default=attrs.Factory(lambda self: str(self.url), takes_self=True), repr=False, eq=False
     )
 
     @classmethod

@@ -27,7 +27,7 @@ from ._exceptions import RuptResponseError
 if TYPE_CHECKING:
     import httpx
 
-    from ._call import Call
+    from ._call import Answer, Call
 
 # The most one decoding step may produce; also what the size check sees at a time.
 PIECE = 64 * 1024
@@ -186,11 +186,18 @@ def accept_encoding() -> str:
 
 
 class BodyReader:
-    """Decodes one response's body, raw chunk by raw chunk, within the size limit."""
+    """Decodes one response's body, raw chunk by raw chunk, within the size limit.
 
-    def __init__(self, call: Call, response: httpx.Response) -> None:
+    `content_encoding`: the answer's `Content-Encoding` header values, when the caller has them
+    at hand (aiohttp parsed them already); otherwise they are read from `response.headers`.
+    """
+
+    def __init__(
+        self, call: Call, response: Answer, content_encoding: list[str] | None = None
+    ) -> None:
         self._call = call
         self._response = response
+        self._content_encoding = content_encoding
         self._decoder: Any = None
         self._coding = "identity"
         self._wire = 0
@@ -211,14 +218,14 @@ class BodyReader:
         except _Undecodable as exc:
             raise self._undecodable(exc, raw) from exc
 
-    def already_read(self) -> bytes:
+    def already_read(self, content: bytes) -> bytes:
         """The body of a response httpx read (and decoded) before the SDK saw it.
 
         Only in-memory answers get here (an `httpx.MockTransport`, or an event hook of an
         injected client that calls `response.read()`): the size limit still applies.
         """
         self._decoder = _Identity()
-        self.feed(self._response.content)
+        self.feed(content)
         return self.content()
 
     def content(self) -> bytes:
@@ -232,7 +239,10 @@ class BodyReader:
 
     def _choose(self, raw: bytes) -> Any:
         # Checked once there is a body: an empty 204 is never refused for its headers.
-        header = self._response.headers.get_list("content-encoding", split_commas=True)
+        values = self._content_encoding
+        if values is None:
+            values = self._response.headers.get_list("content-encoding")
+        header = [coding for value in values for coding in value.split(",")]
         codings = [c.strip().lower() for c in header if c.strip().lower() not in {"", "identity"}]
         if not codings:
             return _Identity()
@@ -269,7 +279,7 @@ def read_body(call: Call, response: httpx.Response) -> bytes:
     """Read and decode a streamed response's body (see the module docstring)."""
     reader = BodyReader(call, response)
     if response.is_stream_consumed:
-        return reader.already_read()
+        return reader.already_read(response.content)
     for raw in response.iter_raw():
         reader.feed(raw)
     return reader.content()
@@ -279,7 +289,7 @@ async def aread_body(call: Call, response: httpx.Response) -> bytes:
     """`read_body` for an async response."""
     reader = BodyReader(call, response)
     if response.is_stream_consumed:
-        return reader.already_read()
+        return reader.already_read(response.content)
     async for raw in response.aiter_raw():
         reader.feed(raw)
     return reader.content()

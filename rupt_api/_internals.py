@@ -108,6 +108,14 @@ PRIVATE_NAMES = (
         " own aiohttp pool sends there directly, skipping the cookie, auth and hook work of"
         " `send` it never needs (rupt_api/_aiohttp.py)",
     ),
+    PrivateName(
+        "aiohttp",
+        "aiohttp.ClientSession",
+        "_retry_connection",
+        "turned off on the aiohttp transport's sessions: aiohttp would otherwise send a GET a"
+        " second time, unseen, when a kept-alive connection breaks, and Rupt would receive more"
+        " requests than the SDK's retry policy allows (rupt_api/_aiohttp.py)",
+    ),
 )
 
 
@@ -118,6 +126,11 @@ def network_backend(transport: Any) -> Any:
 
 # What httpx leaves as it is in a path: `Operation.request` percent-encodes everything else.
 _PLAIN_PATH = re.compile(r"[A-Za-z0-9\-._~%/]*")
+
+
+def is_plain_path(path: str) -> bool:
+    """True if httpx would take `path` (appended to a base URL) as it is."""
+    return _PLAIN_PATH.fullmatch(path) is not None
 
 
 def url_with_path(base: httpx.URL, path: str) -> httpx.URL:
@@ -132,7 +145,7 @@ def url_with_path(base: httpx.URL, path: str) -> httpx.URL:
         or not hasattr(parts, "_replace")
         or parts.query is not None
         or parts.fragment is not None
-        or not _PLAIN_PATH.fullmatch(path)
+        or not is_plain_path(path)
     ):
         return httpx.URL(str(base) + path)
     url = httpx.URL.__new__(httpx.URL)
@@ -143,6 +156,11 @@ def url_with_path(base: httpx.URL, path: str) -> httpx.URL:
 def transport_for_url(client: Any, url: Any) -> Any:
     """The transport an httpx client sends `url` through (its mounts and proxies applied)."""
     return client._transport_for_url(url)
+
+
+def send_each_request_once(session: Any) -> None:
+    """Stop an aiohttp session re-sending a request by itself (only the SDK retries)."""
+    session._retry_connection = False
 
 
 def set_network_backend(transport: Any, backend: Any) -> None:

@@ -17,7 +17,7 @@ import ssl
 import threading
 import time
 import weakref
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
@@ -28,6 +28,8 @@ from ._internals import client_transports, network_backend, set_network_backend,
 
 if TYPE_CHECKING:
     import asyncio
+
+    from ._call import Answer, Call
 
 MAX_CONNECTIONS = 100
 DEFAULT_LIMITS = httpx.Limits(
@@ -192,16 +194,23 @@ class SyncPool:
 
 
 class AsyncLane:
-    """One event loop's share of an `AsyncPool`: its client, whether watched, and its gate."""
+    """One event loop's share of an `AsyncPool`: its client, whether watched, and its gate.
 
-    __slots__ = ("client", "gate", "watched")
+    `send_call`: how the aiohttp transport's client sends a call without httpx's Request and
+    Response (`_aiohttp.py`); None for httpx clients, the SDK's own and injected ones.
+    """
 
-    def __init__(self, client: httpx.AsyncClient, watched: bool) -> None:
+    __slots__ = ("client", "gate", "send_call", "watched")
+
+    def __init__(self, client: httpx.AsyncClient, watched: bool, owned: bool = False) -> None:
         import asyncio  # noqa: PLC0415 - loaded by any caller; sync users never load it
 
         self.client = client
         self.watched = watched
         self.gate = asyncio.Semaphore(MAX_CONNECTIONS)
+        self.send_call: Callable[[Call, float], Awaitable[tuple[Answer, bytes]]] | None = (
+            getattr(client, "send_call", None) if owned else None
+        )
 
     async def enter(self, limit: float) -> None:
         """Wait for a turn at the pool (see MAX_CONNECTIONS), at most until `limit`."""
@@ -266,7 +275,7 @@ class AsyncPool:
                 self._close_with(loop, client)
             else:
                 client, watched = self.client, False
-            lane = self._lanes[loop] = AsyncLane(client, watched)
+            lane = self._lanes[loop] = AsyncLane(client, watched, self.owned)
         self.client = lane.client
         return lane
 

@@ -8,6 +8,7 @@ it exactly as httpx's clients do; the sync pool keeps its per-socket deadline th
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import importlib.util
 import json
@@ -46,6 +47,7 @@ class ForwardProxy:
     def __init__(self, *, trickle: bool = False, lifetime: float = 30.0) -> None:
         self.trickle = trickle
         self.request_lines: list[str] = []
+        self.proxy_authorizations: list[str | None] = []
         self._stop = threading.Event()
         self._listener = socket.create_server(("127.0.0.1", 0))
         self._listener.settimeout(0.05)
@@ -72,8 +74,11 @@ class ForwardProxy:
             if not chunk:
                 return
             head += chunk
-        line = head.split(b"\r\n", 1)[0].decode("latin-1")
+        line, *header_lines = head.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")
         self.request_lines.append(line)
+        headers = dict(h.split(":", 1) for h in header_lines if ":" in h)
+        named = {name.strip().lower(): value.strip() for name, value in headers.items()}
+        self.proxy_authorizations.append(named.get("proxy-authorization"))
         evaluation_id = line.split(" ")[1].rstrip("/").rsplit("/", 1)[-1]
         body = json.dumps({"id": evaluation_id, "verdict": "allow"}).encode()
         answer = (
@@ -139,6 +144,18 @@ def test_the_environment_proxy_is_used(
     result = _get(surface, "ev_proxied", domain=TARGET)
     assert getattr(result, "id", result) == "ev_proxied"
     assert proxy.request_lines == [f"GET {TARGET}/v3/evaluations/ev_proxied HTTP/1.1"]
+
+
+@pytest.mark.parametrize("surface", SURFACES)
+def test_the_proxy_credentials_are_sent_to_the_proxy(
+    surface: str, proxy: ForwardProxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    host_port = proxy.url.removeprefix("http://")
+    monkeypatch.setenv("HTTP_PROXY", f"http://proxy-user:s3cret@{host_port}")
+    result = _get(surface, "ev_proxied", domain=TARGET)
+    assert getattr(result, "id", result) == "ev_proxied"
+    credentials = base64.b64encode(b"proxy-user:s3cret").decode()
+    assert proxy.proxy_authorizations == [f"Basic {credentials}"]
 
 
 @pytest.mark.parametrize("surface", SURFACES)

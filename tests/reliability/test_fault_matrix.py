@@ -1,5 +1,9 @@
 """The fault matrix: every operation, on both surfaces, against every way a server can misbehave.
 
+The async surface runs it on both its transports (httpx's own pool, and `transport="aiohttp"`,
+whose case ids end in `-aiohttp`); the deadline cases of the two writes also through an injected
+`http_client` (`-injected`).
+
 Each case runs one call against `_fault_server.FaultServer` (raw sockets on 127.0.0.1), and asserts
 what the README promises for that fault:
 
@@ -718,7 +722,11 @@ class Clients:
         injected = pool == "injected"
         if surface == "async":
             if key not in self._async:
-                http = {"http_client": self._http(httpx.AsyncClient())} if injected else {}
+                http: dict[str, Any] = {}
+                if injected:
+                    http = {"http_client": self._http(httpx.AsyncClient())}
+                elif pool == "aiohttp":
+                    http = {"transport": "aiohttp"}
                 self._async[key] = AsyncRuptAPI(SECRET, domain=domain, **http)
             return self._async[key].with_options(**options)
         if key not in self._sync:
@@ -923,10 +931,11 @@ def _cases() -> Iterator[Any]:
             pools = ["own"]
             if fault.expect(op).timing == "deadline" and op.name in INJECTED_OPS:
                 pools.append("injected")
-            for surface, pool in itertools.product(("sync", "async"), pools):
+            combinations = [*itertools.product(("sync", "async"), pools), ("async", "aiohttp")]
+            for surface, pool in combinations:
                 case_id = f"{surface}-{op.name}-{fault.name}"
-                if pool == "injected":
-                    case_id += "-injected"
+                if pool != "own":
+                    case_id += f"-{pool}"
                 reason = KNOWN_DEFECTS.get((surface, op.name, fault.name))
                 marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
                 yield pytest.param(surface, op, fault, pool, id=case_id, marks=marks)

@@ -33,6 +33,7 @@ from rupt_api import (
     RuptResponseError,
     RuptVerificationError,
 )
+from rupt_api._call import Call
 from rupt_api._operations import OPERATIONS
 from tests.operations import OPERATION_CASES, OperationCase
 
@@ -167,18 +168,24 @@ def run_calls(
     exchanges = atransport.exchanges
 
     def recorded(client: AsyncRuptAPI) -> AsyncRuptAPI:
-        """The aiohttp transport's client, its answers recorded as `AsyncRecording` does."""
+        """The aiohttp transport's client, its answers recorded as `AsyncRecording` does.
+
+        That transport builds no httpx Request or Response: the call's request (what it sends)
+        and an httpx.Response made of its answer are recorded instead.
+        """
         http = client._pool.client
-        send = http.send
+        send_call = http.send_call
 
-        async def recording_send(request: httpx.Request, **options: Any) -> httpx.Response:
-            response = await send(request, **options)
-            await response.aread()
-            response = as_asked(request, response)
-            exchanges.append(Exchange(request, response))
-            return response
+        async def recording_send_call(call: Call, timeout: float) -> tuple[httpx.Response, bytes]:
+            answer, content = await send_call(call, timeout)
+            response = httpx.Response(
+                answer.status_code, headers=answer.headers, content=content, request=call.request
+            )
+            response = as_asked(call.request, response)
+            exchanges.append(Exchange(call.request, response))
+            return response, response.content
 
-        http.send = recording_send  # type: ignore[method-assign]
+        http.send_call = recording_send_call
         return client
 
     async def main() -> None:

@@ -8,6 +8,7 @@ the message says which name, in which installed version, and what it was for.
 from __future__ import annotations
 
 import ast
+import asyncio
 import importlib
 import importlib.metadata
 from pathlib import Path
@@ -38,6 +39,15 @@ def _instance(owner: str) -> object:
         return httpx.AsyncHTTPTransport()
     if owner == "httpcore.AsyncConnectionPool":
         return httpx.AsyncHTTPTransport()._pool
+    if owner == "aiohttp.ClientSession":
+        import aiohttp
+
+        async def closed_session() -> aiohttp.ClientSession:
+            session = aiohttp.ClientSession()
+            await session.close()
+            return session
+
+        return asyncio.run(closed_session())
     raise AssertionError(f"no way to build a {owner} for the check: add one here")
 
 
