@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import select
 import socket
 import threading
 import time
@@ -301,6 +302,7 @@ class _AsyncStream(httpcore.AsyncNetworkStream):
     def __init__(self, stream: httpcore.AsyncNetworkStream) -> None:
         self._stream = stream
         self._detached = False
+        self._socket: socket.socket | None = None
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         exchange = current_exchange.get()
@@ -362,7 +364,24 @@ class _AsyncStream(httpcore.AsyncNetworkStream):
         return _AsyncStream(stream)
 
     def get_extra_info(self, info: str) -> Any:
+        if info == "is_readable":
+            # httpcore asks this of every idle connection for every request it places; anyio
+            # answers by building a dict of its socket's attributes each time.
+            if self._socket is None:
+                self._socket = self._stream.get_extra_info("socket")
+            return _is_readable(self._socket)
         return self._stream.get_extra_info(info)
+
+
+def _is_readable(sock: socket.socket | None) -> bool:
+    """Whether reading `sock` would return at once: data, or the b"" of a peer that hung up."""
+    if sock is None or sock.fileno() < 0:
+        return True
+    if hasattr(select, "poll"):
+        poller = select.poll()
+        poller.register(sock, select.POLLIN)
+        return bool(poller.poll(0))
+    return bool(select.select([sock], [], [], 0)[0])  # Windows
 
 
 class AsyncDeadlineBackend(httpcore.AsyncNetworkBackend):
