@@ -106,6 +106,45 @@ def test_a_first_call_loads_only_the_models_it_parses_or_sends(case: OperationCa
     assert [name for name in modules if name.startswith(NEVER_BY_A_SYNC_CALL)] == []
 
 
+_CONCURRENT_FIRST_CALLS = """
+import threading, rupt_api
+url, secret, calls = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+client = rupt_api.RuptAPI(secret, domain=url, retries=0)
+start = threading.Barrier(len(calls))
+answers = [None] * len(calls)
+def call(index, name, args, kwargs):
+    start.wait()
+    try:
+        result = getattr(client, name)(*args, **kwargs)
+        items = result if isinstance(result, list) else [result]
+        answers[index] = [type(item).__name__ for item in items]
+    except BaseException as error:
+        answers[index] = repr(error)
+threads = [threading.Thread(target=call, args=(i, *c)) for i, c in enumerate(calls)]
+for thread in threads: thread.start()
+for thread in threads: thread.join()
+client.close()
+print(json.dumps(answers))
+"""
+
+
+def test_first_calls_in_many_threads_at_once_each_get_their_models() -> None:
+    # The models' modules are imported by whichever thread asks first, while others ask for the
+    # same or other models: every call must still get complete model classes, none an error.
+    fake = FakeRupt()
+    # Three of each call, but one consume: the examples use fixed ids, and consuming is single use.
+    cases = [
+        case
+        for case in OPERATION_CASES
+        for _ in range(1 if case.name == "consume_evaluation" else 3)
+    ]
+    calls = [(case.name, *ROUTES[case.name].example(fake)) for case in cases]
+    with fake.serve() as url:
+        answers = _fresh(_CONCURRENT_FIRST_CALLS, url, fake.secret, json.dumps(calls))
+    expected = [[case.operation.response or "NoneType"] for case in cases]
+    assert [answer[:1] if isinstance(answer, list) else answer for answer in answers] == expected
+
+
 def test_get_evaluation_loads_the_evaluation_and_its_nested_models_only() -> None:
     # The same as above for the cold start `make bench` times, spelled out: nine models of 17.
     evaluation = _nested("Evaluation")
