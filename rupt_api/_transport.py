@@ -11,6 +11,7 @@ background from the start, and the caller waits for them with what is left of th
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import os
 import ssl
@@ -196,38 +197,64 @@ class SyncPool:
 class AsyncLane:
     """One event loop's share of an `AsyncPool`: its client, whether watched, and its gate.
 
+    The gate lets `MAX_CONNECTIONS` calls in at a time, the others in their order of arrival.
+    A call waits on a plain future with a timer for its deadline, not on a task: at 256 calls
+    at once, the task and timeout `asyncio.wait_for` made for each waiting call cost more than
+    the rest of the gate, and a plain future can be awaited from whichever task runs the call.
+
     `send_call`: how the aiohttp transport's client sends a call without httpx's Request and
     Response (`_aiohttp.py`); None for httpx clients, the SDK's own and injected ones.
     """
 
-    __slots__ = ("client", "gate", "send_call", "watched")
+    __slots__ = ("_free", "_waiting", "client", "send_call", "watched")
 
     def __init__(self, client: httpx.AsyncClient, watched: bool, owned: bool = False) -> None:
-        import asyncio  # noqa: PLC0415 - loaded by any caller; sync users never load it
-
         self.client = client
         self.watched = watched
-        self.gate = asyncio.Semaphore(MAX_CONNECTIONS)
+        self._free = MAX_CONNECTIONS
+        self._waiting: collections.deque[asyncio.Future[None]] = collections.deque()
         self.send_call: Callable[[Call, float], Awaitable[tuple[Answer, bytes]]] | None = (
             getattr(client, "send_call", None) if owned else None
         )
 
     async def enter(self, limit: float) -> None:
         """Wait for a turn at the pool (see MAX_CONNECTIONS), at most until `limit`."""
-        gate = self.gate
-        if not gate.locked():
-            await gate.acquire()  # free: returns at once
+        if self._free > 0 and not self._waiting:
+            self._free -= 1
             return
-        import asyncio  # noqa: PLC0415
+        import asyncio  # noqa: PLC0415 - loaded by any caller; sync users never load it
 
-        # Cancelling this wait is safe: it is the SDK's own queue, nothing was sent.
+        loop = asyncio.get_running_loop()
+        turn: asyncio.Future[None] = loop.create_future()
+        self._waiting.append(turn)
+        timer = loop.call_later(max(limit - time.monotonic(), 0.0), _too_late, turn)
         try:
-            await asyncio.wait_for(gate.acquire(), max(limit - time.monotonic(), 0.0))
-        except TimeoutError:
-            raise httpx.PoolTimeout("no connection was free before the deadline") from None
+            await turn
+        except BaseException:
+            # Out of time, or cancelled (safe: it is the SDK's own queue, nothing was sent).
+            if turn.done() and not turn.cancelled() and turn.exception() is None:
+                self.leave()  # given a turn just as it was cancelled: the next one takes it
+            else:
+                with contextlib.suppress(ValueError):
+                    self._waiting.remove(turn)
+            raise
+        finally:
+            timer.cancel()
 
     def leave(self) -> None:
-        self.gate.release()
+        """Give the turn to the first call still waiting, or back to the gate."""
+        waiting = self._waiting
+        while waiting:
+            turn = waiting.popleft()
+            if not turn.done():
+                turn.set_result(None)
+                return
+        self._free += 1
+
+
+def _too_late(turn: asyncio.Future[None]) -> None:
+    if not turn.done():
+        turn.set_exception(httpx.PoolTimeout("no connection was free before the deadline"))
 
 
 class AsyncPool:
