@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 # the caller, and refusing it keeps a 10 KB string out of URLs and logs.
 MAX_ID_LENGTH = 1024
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# What `quote(value, safe="")` leaves as it is.
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]+")
 
 
 @cache
@@ -91,21 +93,28 @@ class Operation:
         Path parameters are encoded as the generated client encodes them (every reserved
         character, `/` included), so an id can never reach another endpoint.
         """
-        if len(args) != len(self.path_params):
-            raise TypeError(f"{self.name} takes {len(self.path_params)} positional arguments")
-        checked = {
-            placeholder: check_id(name, value)
-            for (name, placeholder), value in zip(self.path_params, args, strict=True)
-        }
-        values = {placeholder: quote(value, safe="") for placeholder, value in checked.items()}
+        params = self.path_params
+        if len(args) != len(params):
+            raise TypeError(f"{self.name} takes {len(params)} positional arguments")
+        if len(params) == 1:  # every operation today: the path around its one id, split once
+            value = check_id(params[0][0], args[0])
+            prefix, suffix = _around(self.path)
+            path = prefix + _encoded(value) + suffix
+            resource_id = None if self.identified_by is None else value
+        else:
+            checked = {
+                placeholder: check_id(name, value)
+                for (name, placeholder), value in zip(params, args, strict=True)
+            }
+            path = self.path.format(**{key: _encoded(text) for key, text in checked.items()})
+            resource_id = None if self.identified_by is None else checked[self.identified_by]
         content = None
         if self.build_body is not None:
             body = self.build_body(**kwargs).to_dict()
             content = json.dumps(body, separators=(",", ":")).encode()
         elif kwargs:
             raise TypeError(f"{self.name} takes no keyword arguments")
-        resource_id = None if self.identified_by is None else checked[self.identified_by]
-        return RequestSpec(self.method, self.path.format(**values), content, resource_id)
+        return RequestSpec(self.method, path, content, resource_id)
 
     @property
     def parse(self) -> Callable[[Any], Any] | None:
@@ -131,6 +140,18 @@ class Operation:
         if not isinstance(resource.id, str) or not resource.id:
             raise TypeError(f"'id' must be a non-empty string, not {type(resource.id).__name__}")
         return resource
+
+
+@cache
+def _around(path: str) -> tuple[str, str]:
+    """The text before and after the one `{placeholder}` of `path`."""
+    prefix, _, rest = path.partition("{")
+    return prefix, rest.partition("}")[2]
+
+
+def _encoded(value: str) -> str:
+    """`value` percent-encoded as `quote(value, safe="")` does (ids are mostly left as they are)."""
+    return value if _UNRESERVED.fullmatch(value) else quote(value, safe="")
 
 
 def check_id(name: str, value: object) -> str:
