@@ -28,6 +28,7 @@ import httpx
 
 from ._call import MAX_BODY_BYTES
 from ._handoff import Exchange, HandOff, ResponseReader, current_exchange
+from ._internals import asyncio_transport
 
 # Handed-off connections open at once, process-wide; past this, a cut-off request is closed
 # instead (its continuation reports that it may have reached Rupt), so a storm of timeouts
@@ -325,12 +326,26 @@ class _AsyncStream(httpcore.AsyncNetworkStream):
         if exchange is None or not buffer:
             return await self._stream.write(buffer, timeout)
         bound, ours = _remaining(exchange, timeout)
+        transport = asyncio_transport(self._stream) if bound > 0 else None
+        if transport is not None:
+            # Plain TCP: the bytes go to the transport right here, with no await before, so a
+            # request cut off later is known to have been sent whole. (Through anyio's send, a
+            # cancellation pending on the task could stop it before it handed them over, and
+            # the continuation then waited for an answer to a request Rupt never got.) The
+            # transport sends what the socket does not take at once as it drains; the answer is
+            # read meanwhile, as the read's deadline allows.
+            if transport.is_closing():
+                raise httpcore.WriteError("the connection was closed")
+            transport.write(buffer)
+            exchange.written += len(buffer)
+            exchange.sent.append(buffer)
+            return None
         if bound > 0:
-            # anyio hands the whole buffer to the transport, then waits while it drains: a
-            # write the deadline cuts short counts as written (never written twice). It gives
-            # up before handing it over only if its timeout has already expired when it starts,
+            # TLS: anyio hands the whole buffer to the transport, then waits while it drains:
+            # a write the deadline cuts short counts as written (never written twice). It gives
+            # up before handing it over if its timeout has already expired when it starts,
             # which the floor rules out (a write that must wait for the transport to drain can
-            # thus end up to a millisecond late).
+            # thus end up to a millisecond late), or if a cancellation was pending on the task.
             exchange.written += len(buffer)
             exchange.sent.append(buffer)
             try:

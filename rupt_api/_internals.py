@@ -116,7 +116,30 @@ PRIVATE_NAMES = (
         " second time, unseen, when a kept-alive connection breaks, and Rupt would receive more"
         " requests than the SDK's retry policy allows (rupt_api/_aiohttp.py)",
     ),
+    PrivateName(
+        "httpcore",
+        "httpcore._backends.anyio.AnyIOStream",
+        "_stream",
+        "the anyio stream under httpcore's, to reach its asyncio transport (see below)",
+    ),
+    PrivateName(
+        "anyio",
+        "anyio._backends._asyncio.SocketStream",
+        "_transport",
+        "the asyncio transport of a plain TCP connection: the deadline backend hands a request's"
+        " bytes to it itself, so what was sent before a deadline is known exactly (anyio's send"
+        " can be cancelled before it hands them over)",
+    ),
 )
+
+
+def asyncio_transport(stream: Any) -> Any:
+    """The asyncio transport under an httpcore anyio stream over plain TCP, or None (TLS,
+    another backend, or the names are gone: the SDK then writes through anyio as before)."""
+    transport = getattr(getattr(stream, "_stream", None), "_transport", None)
+    if not (hasattr(transport, "write") and hasattr(transport, "is_closing")):
+        return None
+    return transport
 
 
 def network_backend(transport: Any) -> Any:

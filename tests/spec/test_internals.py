@@ -39,6 +39,8 @@ def _instance(owner: str) -> object:
         return httpx.AsyncHTTPTransport()
     if owner == "httpcore.AsyncConnectionPool":
         return httpx.AsyncHTTPTransport()._pool
+    if owner in ("httpcore._backends.anyio.AnyIOStream", "anyio._backends._asyncio.SocketStream"):
+        return asyncio.run(_plain_tcp_stream(owner))
     if owner == "aiohttp.ClientSession":
         import aiohttp
 
@@ -49,6 +51,19 @@ def _instance(owner: str) -> object:
 
         return asyncio.run(closed_session())
     raise AssertionError(f"no way to build a {owner} for the check: add one here")
+
+
+async def _plain_tcp_stream(owner: str) -> object:
+    """httpcore's anyio stream (or the anyio stream under it) over a loopback connection."""
+    import socket
+
+    import httpcore
+
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        port = listener.getsockname()[1]
+        stream = await httpcore.AnyIOBackend().connect_tcp("127.0.0.1", port)
+        await stream.aclose()
+    return stream if owner.startswith("httpcore") else stream._stream  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize("name", PRIVATE_NAMES, ids=lambda n: f"{n.owner}.{n.attribute}")
