@@ -237,6 +237,20 @@ def measure_storm_sync(port: int, calls: int, timeout: float) -> dict[str, Any]:
         answers = list(pool.map(lambda _: _fresh_sync(fresh), range(FRESH_CALLS)))
     fresh_s = time.monotonic() - started
     client.close()
+    return _storm_figures(server, calls, timeout, late, ok, resolved, answers, fresh_s)
+
+
+def _storm_figures(
+    server: SlowServer,
+    calls: int,
+    timeout: float,
+    late: list[float],
+    ok: int,
+    resolved: float,
+    answers: list[bool],
+    fresh_s: float,
+) -> dict[str, Any]:
+    """What both storms report, from what each measured."""
     return {
         "calls": calls,
         "timeout_s": timeout,
@@ -291,19 +305,8 @@ async def _measure_storm_async(port: int, calls: int, timeout: float) -> dict[st
     answers = await asyncio.gather(*(fresh_call() for _ in range(FRESH_CALLS)))
     fresh_s = time.monotonic() - started
     await client.aclose()
-    return {
-        "calls": calls,
-        "timeout_s": timeout,
-        "raised": len(raised),
-        **_lateness([late for late, _ in raised]),
-        "continuations_ok": ok,
-        "resolved_s": resolved,
-        "fresh_calls": FRESH_CALLS,
-        "fresh_ok": sum(answers),
-        "fresh_s": fresh_s,
-        "requests_seen": server.count(),
-        "requests_expected": 1 + calls + FRESH_CALLS,
-    }
+    late = [lateness for lateness, _ in raised]
+    return _storm_figures(server, calls, timeout, late, ok, resolved, answers, fresh_s)
 
 
 def measure_storm_async(port: int, calls: int, timeout: float) -> dict[str, Any]:

@@ -21,7 +21,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import httpcore
 import httpx
@@ -66,10 +66,26 @@ def release_slot() -> None:
 # -- sync ----------------------------------------------------------------------------------------
 
 
-class _SyncStream(httpcore.NetworkStream):
+_Stream = TypeVar("_Stream", httpcore.NetworkStream, httpcore.AsyncNetworkStream)
+
+
+class _Detachable(Generic[_Stream]):
+    """What both stream wrappers share: handing their stream to a continuation at the deadline."""
+
+    _stream: _Stream
+    _detached = False
+
+    def _hand_off(self, exchange: Exchange, error: type[Exception]) -> Exception:
+        if not exchange.hand_off or not _take_slot():
+            return error("the call's deadline passed")
+        self._detached = True
+        exchange.stream = self._stream
+        return HandOff(exchange)
+
+
+class _SyncStream(_Detachable[httpcore.NetworkStream], httpcore.NetworkStream):
     def __init__(self, stream: httpcore.NetworkStream) -> None:
         self._stream = stream
-        self._detached = False
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         exchange = current_exchange.get()
@@ -94,7 +110,6 @@ class _SyncStream(httpcore.NetworkStream):
         sock = self._stream.get_extra_info("socket")
         if sock is None:  # TLS inside a TLS proxy: no socket to count what was sent
             self._stream.write(buffer, _remaining(exchange, timeout)[0])
-            exchange.written += len(buffer)
             exchange.sent.append(buffer)
             return None
         # httpcore's own send loop, counting what the socket accepted, so that a write the
@@ -113,19 +128,11 @@ class _SyncStream(httpcore.NetworkStream):
                 raise httpcore.WriteTimeout("timed out") from None
             except OSError as exc:
                 raise httpcore.WriteError(str(exc)) from exc
-            exchange.written += sent
             exchange.sent.append(bytes(view[:sent]))
             view = view[sent:]
         else:
             return None
         raise self._hand_off(exchange, httpcore.WriteTimeout)
-
-    def _hand_off(self, exchange: Exchange, error: type[Exception]) -> Exception:
-        if not exchange.hand_off or not _take_slot():
-            return error("the call's deadline passed")
-        self._detached = True
-        exchange.stream = self._stream
-        return HandOff(exchange)
 
     def close(self) -> None:
         if not self._detached:  # a handed-off stream is the continuation's to close
@@ -299,11 +306,12 @@ def _bounded_read(exchange: Exchange, error: type[Exception]) -> float:
 # -- async ---------------------------------------------------------------------------------------
 
 
-class _AsyncStream(httpcore.AsyncNetworkStream):
+class _AsyncStream(_Detachable[httpcore.AsyncNetworkStream], httpcore.AsyncNetworkStream):
     def __init__(self, stream: httpcore.AsyncNetworkStream) -> None:
         self._stream = stream
-        self._detached = False
-        self._socket: socket.socket | None = None
+        # Both fixed for the connection's life: found once, not on every write or pool scan.
+        self._transport = asyncio_transport(stream)
+        self._socket: socket.socket | None = stream.get_extra_info("socket")
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         exchange = current_exchange.get()
@@ -326,27 +334,25 @@ class _AsyncStream(httpcore.AsyncNetworkStream):
         if exchange is None or not buffer:
             return await self._stream.write(buffer, timeout)
         bound, ours = _remaining(exchange, timeout)
-        transport = asyncio_transport(self._stream) if bound > 0 else None
-        if transport is not None:
-            # Plain TCP: the bytes go to the transport right here, with no await before, so a
-            # request cut off later is known to have been sent whole. (Through anyio's send, a
-            # cancellation pending on the task could stop it before it handed them over, and
-            # the continuation then waited for an answer to a request Rupt never got.) The
-            # transport sends what the socket does not take at once as it drains; the answer is
-            # read meanwhile, as the read's deadline allows.
-            if transport.is_closing():
-                raise httpcore.WriteError("the connection was closed")
-            transport.write(buffer)
-            exchange.written += len(buffer)
-            exchange.sent.append(buffer)
-            return None
         if bound > 0:
+            transport = self._transport
+            if transport is not None:
+                # Plain TCP: the bytes go to the transport right here, with no await before, so
+                # a request cut off later is known to have been sent whole. (Through anyio's
+                # send, a cancellation pending on the task could stop it before it handed them
+                # over, and the continuation then waited for an answer to a request Rupt never
+                # got.) The transport sends what the socket does not take at once as it drains;
+                # the answer is read meanwhile, as the read's deadline allows.
+                if transport.is_closing():
+                    raise httpcore.WriteError("the connection was closed")
+                transport.write(buffer)
+                exchange.sent.append(buffer)
+                return None
             # TLS: anyio hands the whole buffer to the transport, then waits while it drains:
             # a write the deadline cuts short counts as written (never written twice). It gives
             # up before handing it over if its timeout has already expired when it starts,
             # which the floor rules out (a write that must wait for the transport to drain can
             # thus end up to a millisecond late), or if a cancellation was pending on the task.
-            exchange.written += len(buffer)
             exchange.sent.append(buffer)
             try:
                 return await self._stream.write(buffer, max(bound, _WRITE_FLOOR))
@@ -354,13 +360,6 @@ class _AsyncStream(httpcore.AsyncNetworkStream):
                 if not ours:
                     raise
         raise self._hand_off(exchange, httpcore.WriteTimeout)
-
-    def _hand_off(self, exchange: Exchange, error: type[Exception]) -> Exception:
-        if not exchange.hand_off or not _take_slot():
-            return error("the call's deadline passed")
-        self._detached = True
-        exchange.stream = self._stream
-        return HandOff(exchange)
 
     async def aclose(self) -> None:
         if not self._detached:  # a handed-off stream is the continuation's to close
@@ -382,8 +381,6 @@ class _AsyncStream(httpcore.AsyncNetworkStream):
         if info == "is_readable":
             # httpcore asks this of every idle connection for every request it places; anyio
             # answers by building a dict of its socket's attributes each time.
-            if self._socket is None:
-                self._socket = self._stream.get_extra_info("socket")
             return _is_readable(self._socket)
         return self._stream.get_extra_info(info)
 

@@ -33,15 +33,19 @@ class Exchange:
     instead of failing; once the caller has its timeout, it is the backstop and fails.
     """
 
-    __slots__ = ("deadline", "hand_off", "received", "sent", "stream", "written")
+    __slots__ = ("deadline", "hand_off", "received", "sent", "stream")
 
     def __init__(self, deadline: float, *, hand_off: bool) -> None:
         self.deadline = deadline
         self.hand_off = hand_off
-        self.written = 0  # request bytes the socket accepted
-        self.sent: list[bytes] = []  # those bytes, to check the continuation writes the rest
+        self.sent: list[bytes] = []  # the request bytes the socket (or transport) accepted
         self.received: list[bytes] = []  # every byte read for this request
         self.stream: Any = None  # the raw network stream, once handed off
+
+    @property
+    def written(self) -> int:
+        """How many request bytes were sent: the continuation writes only the rest."""
+        return sum(map(len, self.sent))
 
 
 class HandOff(Exception):
