@@ -78,9 +78,10 @@ def _parameters(function: Any) -> dict[str, dict[str, Any]]:
 
 
 def _wire_keys(model: type) -> dict[str, str]:
-    """{wire key: attribute} of a generated model, read from its `from_dict` (`x = d.pop("key"`)."""
+    """{wire key: attribute} of a generated model, read from its `from_dict` (`x = d.pop("key"`,
+    `x: list[str] | Unset = d.pop("key"`, or as older releases wrote it, `x = cast(..., d.pop(`)."""
     source = inspect.getsource(model.from_dict)  # type: ignore[attr-defined]
-    pairs = re.findall(r"(\w+) = (?:cast\([^,]+, )?d\.pop\(\"([^\"]+)\"", source)
+    pairs = re.findall(r"(\w+)(?:: [^=\n]+)? = (?:cast\([^,]+, )?d\.pop\(\"([^\"]+)\"", source)
     return {key: target.lstrip("_") for target, key in pairs}
 
 

@@ -104,14 +104,14 @@ class Device:
 
         _info = d.pop("info", UNSET)
         info: DeviceInfo | Unset
-        if isinstance(_info, Unset):
+        if _info is UNSET:
             info = UNSET
         else:
             info = DeviceInfo.from_dict(_info)
 
         _attached_at = d.pop("attached_at", UNSET)
         attached_at: datetime.datetime | Unset
-        if isinstance(_attached_at, Unset):
+        if _attached_at is UNSET:
             attached_at = UNSET
         else:
             attached_at = parse_datetime(_attached_at)
@@ -120,28 +120,30 @@ class Device:
 
         _created_at = d.pop("createdAt", UNSET)
         created_at: datetime.datetime | Unset
-        if isinstance(_created_at, Unset):
+        if _created_at is UNSET:
             created_at = UNSET
         else:
             created_at = parse_datetime(_created_at)
 
         _updated_at = d.pop("updatedAt", UNSET)
         updated_at: datetime.datetime | Unset
-        if isinstance(_updated_at, Unset):
+        if _updated_at is UNSET:
             updated_at = UNSET
         else:
             updated_at = parse_datetime(_updated_at)
 
+        # By position, in the order of the attributes above: attrs' __init__ takes keyword
+        # arguments at about twice the cost, and every model of every answer pays it.
         device = cls(
-            id=id,
-            user=user,
-            status=status,
-            metadata=metadata,
-            info=info,
-            attached_at=attached_at,
-            actively_connected=actively_connected,
-            created_at=created_at,
-            updated_at=updated_at,
+            id,
+            user,
+            status,
+            metadata,
+            info,
+            attached_at,
+            actively_connected,
+            created_at,
+            updated_at,
         )
 
         device.additional_properties = d

@@ -51,10 +51,12 @@ class DeviceInfoDevice:
 
         type_ = d.pop("type", UNSET)
 
+        # By position, in the order of the attributes above: attrs' __init__ takes keyword
+        # arguments at about twice the cost, and every model of every answer pays it.
         device_info_device = cls(
-            vendor=vendor,
-            model=model,
-            type_=type_,
+            vendor,
+            model,
+            type_,
         )
 
         device_info_device.additional_properties = d

@@ -54,10 +54,12 @@ class Error:
 
         message = d.pop("message", UNSET)
 
+        # By position, in the order of the attributes above: attrs' __init__ takes keyword
+        # arguments at about twice the cost, and every model of every answer pays it.
         error = cls(
-            code=code,
-            error=error,
-            message=message,
+            code,
+            error,
+            message,
         )
 
         error.additional_properties = d

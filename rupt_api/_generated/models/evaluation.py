@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -175,41 +175,41 @@ class Evaluation:
 
         verdict = d.pop("verdict", UNSET)
 
-        reasons = cast(list[str], d.pop("reasons", UNSET))
+        reasons: list[str] | Unset = d.pop("reasons", UNSET)
 
         redirect = d.pop("redirect", UNSET)
 
         _user = d.pop("user", UNSET)
         user: User | Unset
-        if isinstance(_user, Unset):
+        if _user is UNSET:
             user = UNSET
         else:
             user = User.from_dict(_user)
 
         _challenge = d.pop("challenge", UNSET)
         challenge: EvaluationChallenge | Unset
-        if isinstance(_challenge, Unset):
+        if _challenge is UNSET:
             challenge = UNSET
         else:
             challenge = EvaluationChallenge.from_dict(_challenge)
 
         _policy = d.pop("policy", UNSET)
         policy: Policy | Unset
-        if isinstance(_policy, Unset):
+        if _policy is UNSET:
             policy = UNSET
         else:
             policy = Policy.from_dict(_policy)
 
         _fingerprint = d.pop("fingerprint", UNSET)
         fingerprint: Fingerprint | Unset
-        if isinstance(_fingerprint, Unset):
+        if _fingerprint is UNSET:
             fingerprint = UNSET
         else:
             fingerprint = Fingerprint.from_dict(_fingerprint)
 
         _geolocation = d.pop("geolocation", UNSET)
         geolocation: Geolocation | Unset
-        if isinstance(_geolocation, Unset):
+        if _geolocation is UNSET:
             geolocation = UNSET
         else:
             geolocation = Geolocation.from_dict(_geolocation)
@@ -233,44 +233,46 @@ class Evaluation:
 
         _consumed_at = d.pop("consumed_at", UNSET)
         consumed_at: datetime.datetime | Unset
-        if isinstance(_consumed_at, Unset):
+        if _consumed_at is UNSET:
             consumed_at = UNSET
         else:
             consumed_at = parse_datetime(_consumed_at)
 
         _created_at = d.pop("createdAt", UNSET)
         created_at: datetime.datetime | Unset
-        if isinstance(_created_at, Unset):
+        if _created_at is UNSET:
             created_at = UNSET
         else:
             created_at = parse_datetime(_created_at)
 
         _updated_at = d.pop("updatedAt", UNSET)
         updated_at: datetime.datetime | Unset
-        if isinstance(_updated_at, Unset):
+        if _updated_at is UNSET:
             updated_at = UNSET
         else:
             updated_at = parse_datetime(_updated_at)
 
+        # By position, in the order of the attributes above: attrs' __init__ takes keyword
+        # arguments at about twice the cost, and every model of every answer pays it.
         evaluation = cls(
-            id=id,
-            action=action,
-            verdict=verdict,
-            reasons=reasons,
-            redirect=redirect,
-            user=user,
-            challenge=challenge,
-            policy=policy,
-            fingerprint=fingerprint,
-            geolocation=geolocation,
-            device=device,
-            access=access,
-            risks=risks,
-            metadata=metadata,
-            consumed=consumed,
-            consumed_at=consumed_at,
-            created_at=created_at,
-            updated_at=updated_at,
+            id,
+            action,
+            verdict,
+            reasons,
+            redirect,
+            user,
+            challenge,
+            policy,
+            fingerprint,
+            geolocation,
+            device,
+            access,
+            risks,
+            metadata,
+            consumed,
+            consumed_at,
+            created_at,
+            updated_at,
         )
 
         evaluation.additional_properties = d
