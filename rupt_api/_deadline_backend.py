@@ -18,6 +18,7 @@ import contextlib
 import ipaddress
 import select
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -28,7 +29,7 @@ import httpx
 
 from ._call import MAX_BODY_BYTES
 from ._handoff import Exchange, HandOff, ResponseReader, current_exchange
-from ._internals import asyncio_transport
+from ._internals import TLSParts, asyncio_transport, tls_parts
 
 # Handed-off connections open at once, process-wide; past this, a cut-off request is closed
 # instead (its continuation reports that it may have reached Rupt), so a storm of timeouts
@@ -311,6 +312,7 @@ class _AsyncStream(_Detachable[httpcore.AsyncNetworkStream], httpcore.AsyncNetwo
         self._stream = stream
         # Both fixed for the connection's life: found once, not on every write or pool scan.
         self._transport = asyncio_transport(stream)
+        self._tls = tls_parts(stream)
         self._socket: socket.socket | None = stream.get_extra_info("socket")
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
@@ -335,21 +337,25 @@ class _AsyncStream(_Detachable[httpcore.AsyncNetworkStream], httpcore.AsyncNetwo
             return await self._stream.write(buffer, timeout)
         bound, ours = _remaining(exchange, timeout)
         if bound > 0:
-            transport = self._transport
-            if transport is not None:
-                # Plain TCP: the bytes go to the transport right here, with no await before, so
-                # a request cut off later is known to have been sent whole. (Through anyio's
-                # send, a cancellation pending on the task could stop it before it handed them
-                # over, and the continuation then waited for an answer to a request Rupt never
-                # got.) The transport sends what the socket does not take at once as it drains;
-                # the answer is read meanwhile, as the read's deadline allows.
-                if transport.is_closing():
-                    raise httpcore.WriteError("the connection was closed")
-                transport.write(buffer)
+            # Straight over TCP, in TLS or not, the bytes go to the asyncio transport right
+            # here, with no await before, so a request cut off later is known to have been
+            # sent whole. (Through anyio's send, a cancellation pending on the task could stop
+            # it before it handed them over, and the continuation then waited for an answer to
+            # a request Rupt never got; in TLS the record was lost besides, so nothing sent
+            # after it could be read.) The transport sends what the socket does not take at
+            # once as it drains; the answer is read meanwhile, as the read's deadline allows.
+            if self._transport is not None:
+                _check_open(self._transport)
+                self._transport.write(buffer)
                 exchange.sent.append(buffer)
                 return None
-            # TLS: anyio hands the whole buffer to the transport, then waits while it drains:
-            # a write the deadline cuts short counts as written (never written twice). It gives
+            if self._tls is not None:
+                buffer = _write_tls(self._tls, exchange, buffer)
+                if not buffer:
+                    return None
+            # TLS inside a TLS proxy, or a TLS session that must read before it writes more:
+            # anyio hands the whole buffer to the transport, then waits while it drains; a
+            # write the deadline cuts short counts as written (never written twice). It gives
             # up before handing it over if its timeout has already expired when it starts,
             # which the floor rules out (a write that must wait for the transport to drain can
             # thus end up to a millisecond late), or if a cancellation was pending on the task.
@@ -383,6 +389,33 @@ class _AsyncStream(_Detachable[httpcore.AsyncNetworkStream], httpcore.AsyncNetwo
             # answers by building a dict of its socket's attributes each time.
             return _is_readable(self._socket)
         return self._stream.get_extra_info(info)
+
+
+def _check_open(transport: Any) -> None:
+    if transport.is_closing():
+        raise httpcore.WriteError("the connection was closed")
+
+
+def _write_tls(tls: TLSParts, exchange: Exchange, buffer: bytes) -> bytes:
+    """Encrypt `buffer` and hand the records to the transport; what is left unwritten (none,
+    or the rest if the TLS session must read from the server first: rare)."""
+    ssl_object, outgoing, transport = tls
+    _check_open(transport)
+    view = memoryview(buffer)
+    try:
+        while view:
+            written = ssl_object.write(view)
+            exchange.sent.append(bytes(view[:written]))
+            view = view[written:]
+    except ssl.SSLWantReadError:
+        pass  # anyio's send reads what the session waits for, then writes the rest
+    except ssl.SSLError as exc:
+        raise httpcore.WriteError(str(exc)) from exc
+    finally:
+        # The records of what was counted reach the transport before anything else.
+        if outgoing.pending:
+            transport.write(outgoing.read())
+    return bytes(view)
 
 
 def _is_readable(sock: socket.socket | None) -> bool:

@@ -10,6 +10,7 @@ helper says how). Add a new use here, never inline.
 from __future__ import annotations
 
 import re
+import ssl
 from typing import Any
 
 import attrs
@@ -124,6 +125,20 @@ PRIVATE_NAMES = (
     ),
     PrivateName(
         "anyio",
+        "anyio.streams.tls.TLSStream",
+        "_ssl_object",
+        "the TLS session of a connection straight over TCP: the deadline backend encrypts a"
+        " request itself and hands the records to the asyncio transport in one step, as it does"
+        " the bytes of a plain connection (see below)",
+    ),
+    PrivateName(
+        "anyio",
+        "anyio.streams.tls.TLSStream",
+        "_write_bio",
+        "the TLS session's outgoing buffer, where the records of what it encrypted wait",
+    ),
+    PrivateName(
+        "anyio",
         "anyio._backends._asyncio.SocketStream",
         "_transport",
         "the asyncio transport of a plain TCP connection: the deadline backend hands a request's"
@@ -140,6 +155,28 @@ def asyncio_transport(stream: Any) -> Any:
     if not (hasattr(transport, "write") and hasattr(transport, "is_closing")):
         return None
     return transport
+
+
+# A TLS connection straight over TCP: its TLS session, outgoing buffer and asyncio transport.
+TLSParts = tuple[ssl.SSLObject, ssl.MemoryBIO, Any]
+
+
+def tls_parts(stream: Any) -> TLSParts | None:
+    """What the deadline backend writes a TLS connection's request with (see `TLSParts`), or
+    None (plain TCP, TLS inside a proxy's TLS, another backend, or the names are gone: the SDK
+    then writes through anyio as before)."""
+    tls = getattr(stream, "_stream", None)
+    ssl_object = getattr(tls, "_ssl_object", None)
+    outgoing = getattr(tls, "_write_bio", None)
+    transport = getattr(getattr(tls, "transport_stream", None), "_transport", None)
+    if not (
+        isinstance(ssl_object, ssl.SSLObject)
+        and isinstance(outgoing, ssl.MemoryBIO)
+        and hasattr(transport, "write")
+        and hasattr(transport, "is_closing")
+    ):
+        return None
+    return ssl_object, outgoing, transport
 
 
 def network_backend(transport: Any) -> Any:

@@ -9,6 +9,7 @@ and `GET /count`, answered at once with how many others it has received so far.
 
     python -m tests.reliability._slow_server --delay 1.5   # prints "port NNNNN", serves
     with slow_server(1.5) as server: ... server.url, server.count()
+    with slow_server(1.5, tls=tmp_path) as server: ...   # https, certificates from _tls.py
 
 It exits when its stdin closes (so it never outlives the test that started it).
 """
@@ -20,6 +21,7 @@ import asyncio
 import contextlib
 import http.client
 import json
+import ssl
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -80,10 +82,14 @@ class _Protocol(asyncio.Protocol):
             self.transport.write(data)
 
 
-async def _serve(delay: float) -> None:
+async def _serve(delay: float, certificate: str | None, key: str | None) -> None:
     loop = asyncio.get_running_loop()
+    context = None
+    if certificate is not None:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(certificate, key)
     server = await loop.create_server(
-        lambda: _Protocol(delay), "127.0.0.1", 0, backlog=4096, reuse_address=True
+        lambda: _Protocol(delay), "127.0.0.1", 0, backlog=4096, reuse_address=True, ssl=context
     )
     print("port", server.sockets[0].getsockname()[1], flush=True)
     # Serve until the parent closes our stdin.
@@ -92,13 +98,20 @@ async def _serve(delay: float) -> None:
 
 
 class SlowServer:
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, authority: Path | None = None) -> None:
         self.port = port
-        self.url = f"http://127.0.0.1:{port}"
+        self.url = f"{'http' if authority is None else 'https'}://127.0.0.1:{port}"
+        self._context = None if authority is None else ssl.create_default_context(cafile=authority)
 
     def count(self) -> int:
         """How many requests (other than these counts) the server has received."""
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+        connection = (
+            http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+            if self._context is None
+            else http.client.HTTPSConnection(
+                "127.0.0.1", self.port, timeout=5, context=self._context
+            )
+        )
         try:
             connection.request("GET", "/count")
             return int(connection.getresponse().read())
@@ -107,9 +120,17 @@ class SlowServer:
 
 
 @contextlib.contextmanager
-def slow_server(delay: float) -> Iterator[SlowServer]:
+def slow_server(delay: float, tls: Path | None = None) -> Iterator[SlowServer]:
+    """The server in its own process; over TLS with `tls`, a directory for its certificates."""
+    command = [sys.executable, "-m", "tests.reliability._slow_server", "--delay", str(delay)]
+    authority = None
+    if tls is not None:
+        from ._tls import write_pem_files
+
+        authority, chain, key = write_pem_files(tls)
+        command += ["--certificate", str(chain), "--key", str(key)]
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.reliability._slow_server", "--delay", str(delay)],
+        command,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -117,7 +138,7 @@ def slow_server(delay: float) -> Iterator[SlowServer]:
     )
     try:
         assert process.stdout is not None
-        yield SlowServer(int(process.stdout.readline().split()[1]))
+        yield SlowServer(int(process.stdout.readline().split()[1]), authority)
     finally:
         assert process.stdin is not None
         process.stdin.close()
@@ -133,4 +154,7 @@ def slow_server(delay: float) -> Iterator[SlowServer]:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--delay", type=float, default=1.5)
-    asyncio.run(_serve(parser.parse_args().delay))
+    parser.add_argument("--certificate", help="serve TLS with this certificate chain (PEM)")
+    parser.add_argument("--key", help="the certificate's private key (PEM)")
+    arguments = parser.parse_args()
+    asyncio.run(_serve(arguments.delay, arguments.certificate, arguments.key))

@@ -41,6 +41,8 @@ def _instance(owner: str) -> object:
         return httpx.AsyncHTTPTransport()._pool
     if owner in ("httpcore._backends.anyio.AnyIOStream", "anyio._backends._asyncio.SocketStream"):
         return asyncio.run(_plain_tcp_stream(owner))
+    if owner == "anyio.streams.tls.TLSStream":
+        return _tls_stream()
     if owner == "aiohttp.ClientSession":
         import aiohttp
 
@@ -51,6 +53,37 @@ def _instance(owner: str) -> object:
 
         return asyncio.run(closed_session())
     raise AssertionError(f"no way to build a {owner} for the check: add one here")
+
+
+def _tls_stream() -> object:
+    """The anyio TLS stream under httpcore's, over a loopback TLS connection."""
+    import socket
+    import threading
+
+    import httpcore
+
+    from tests.reliability._tls import HOST, client_context, server_context
+
+    with socket.create_server((HOST, 0)) as listener:
+
+        def handshake() -> None:
+            raw, _ = listener.accept()
+            with server_context().wrap_socket(raw, server_side=True):
+                pass
+
+        server = threading.Thread(target=handshake)
+        server.start()
+
+        async def connect() -> object:
+            stream = await httpcore.AnyIOBackend().connect_tcp(HOST, listener.getsockname()[1])
+            stream = await stream.start_tls(client_context(), server_hostname=HOST)
+            await stream.aclose()
+            return stream._stream  # type: ignore[attr-defined]
+
+        try:
+            return asyncio.run(connect())
+        finally:
+            server.join(10)
 
 
 async def _plain_tcp_stream(owner: str) -> object:

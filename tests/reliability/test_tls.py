@@ -1,0 +1,141 @@
+"""Deadlines over TLS: a request cut off is finished on its connection, and sent exactly once.
+
+On plain TCP the deadline backend hands a request's bytes to the asyncio transport itself, so what
+it counts as sent is what left. Over TLS it does the same with the encrypted records: through
+anyio's send, a cancellation pending on the task could stop the records after the TLS session had
+taken the bytes, and the request was lost (counted as sent, never received, and the connection
+unusable), so its continuation waited until the backstop for an answer that could not come.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import ssl
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rupt_api import AsyncRuptAPI, RuptAPI, RuptTimeoutError
+
+from ._slow_server import slow_server
+from ._tls import HOST, client_context, server_context
+
+SECRET = "sk_tls_test_secret_5b0e"
+DELAY = 0.8  # the server answers this late
+TIMEOUT = 0.3  # every call's deadline passes before its answer comes
+# Continuations end with their answers well before the 60 s backstop a lost request waits for.
+SETTLED_WITHIN = 20.0
+
+
+def _serve_once(listener: socket.socket, received: list[bytes]) -> None:
+    raw, _ = listener.accept()
+    with server_context().wrap_socket(raw, server_side=True) as tls:
+        tls.settimeout(5)
+        data = b""
+        try:
+            while chunk := tls.recv(4096):
+                data += chunk
+        except (ssl.SSLError, OSError):
+            pass  # the client's close without a TLS goodbye
+        received.append(data)
+
+
+def test_what_is_counted_as_written_over_tls_is_what_was_sent_despite_a_pending_cancel() -> None:
+    import anyio
+    import httpcore
+
+    from rupt_api._deadline_backend import AsyncDeadlineBackend
+    from rupt_api._handoff import Exchange, current_exchange
+
+    request = b"GET /v3/evaluations/e1 HTTP/1.1\r\nHost: x\r\n\r\n"
+    received: list[bytes] = []
+    with socket.create_server((HOST, 0)) as listener:
+        server = threading.Thread(target=_serve_once, args=(listener, received))
+        server.start()
+
+        async def write_while_cancelled() -> Exchange:
+            backend = AsyncDeadlineBackend(httpcore.AnyIOBackend())
+            stream = await backend.connect_tcp(HOST, listener.getsockname()[1])
+            stream = await stream.start_tls(client_context(), server_hostname=HOST)
+            exchange = Exchange(time.monotonic() + 5, hand_off=True)
+            token = current_exchange.set(exchange)
+            try:
+                with anyio.CancelScope() as scope:
+                    scope.cancel()  # a cancellation pending on the task as it writes
+                    await stream.write(request)
+                    await anyio.sleep(0)  # delivered here, after the write
+            finally:
+                current_exchange.reset(token)
+            await stream.aclose()
+            return exchange
+
+        exchange = asyncio.run(write_while_cancelled())
+        server.join(10)
+    assert received == [request]
+    assert b"".join(exchange.sent) == request
+
+
+@pytest.fixture
+def trusted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A directory for the server's certificates, whose authority the SDK's pools trust."""
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "ca.pem"))
+    return tmp_path
+
+
+@pytest.mark.parametrize("transport", ["httpx", "aiohttp"])
+def test_an_async_storm_over_tls_sends_each_request_once_and_every_continuation_ends(
+    trusted: Path, transport: str
+) -> None:
+    calls = 100
+
+    async def main(url: str) -> list[Any]:
+        async with AsyncRuptAPI(SECRET, domain=url, timeout=TIMEOUT, transport=transport) as client:
+
+            async def one() -> Any:
+                try:
+                    await client.get_evaluation("e1")
+                except RuptTimeoutError as err:
+                    return err.continuation
+                raise AssertionError("the call did not time out")
+
+            continuations = await asyncio.gather(*(one() for _ in range(calls)))
+            results = await asyncio.wait_for(asyncio.gather(*continuations), SETTLED_WITHIN)
+            fresh = await client.with_options(timeout=5).get_evaluation("fast")
+            return [*results, fresh]
+
+    with slow_server(DELAY, tls=trusted) as server:
+        results = asyncio.run(main(server.url))
+        assert [r.id for r in results] == ["e1"] * calls + ["fast"]
+        assert server.count() == calls + 1  # every request sent once, over TLS
+
+
+def test_a_sync_storm_over_tls_sends_each_request_once_and_every_continuation_ends(
+    trusted: Path,
+) -> None:
+    threads = 32
+    with slow_server(DELAY, tls=trusted) as server:
+        with RuptAPI(SECRET, domain=server.url, timeout=TIMEOUT) as client:
+            continuations: list[Any] = []
+            start = threading.Barrier(threads)
+
+            def caller() -> None:
+                start.wait()
+                try:
+                    client.get_evaluation("e1")
+                except RuptTimeoutError as err:
+                    continuations.append(err.continuation)
+
+            workers = [threading.Thread(target=caller) for _ in range(threads)]
+            for worker in workers:
+                worker.start()
+            for worker in workers:
+                worker.join()
+            assert len(continuations) == threads
+            ids = [future.result(timeout=SETTLED_WITHIN).id for future in continuations]
+            assert ids == ["e1"] * threads
+            assert client.with_options(timeout=5).get_evaluation("fast").id == "fast"
+        assert server.count() == threads + 1  # every request sent once, over TLS
