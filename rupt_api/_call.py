@@ -37,6 +37,9 @@ from ._retry import causes, names_no_such_host, parse_retry_after
 
 # Rupt's answers are a few KB; a body past this is refused rather than buffered.
 MAX_BODY_BYTES = 4 * 1024 * 1024
+# How a 2xx answer's JSON starts when `loads` may take its short way (json.loads' own decoder).
+_DOCUMENT_STARTS = (b"{", b"[")
+_DECODER = json.JSONDecoder()
 _REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-rupt-request-id")
 # httpx failures that prove the request never left: re-sending after them is always harmless.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
@@ -266,7 +269,7 @@ class Call:
             if parse is None:
                 return None
             try:
-                value = parse(json.loads(content))
+                value = parse(loads(content))
             except Exception as exc:  # JSONDecodeError, KeyError, TypeError, ValueError, ...
                 scrub(exc, self._options.secret)
                 raise RuptResponseError(
@@ -490,6 +493,29 @@ def _text_field(body: Mapping[str, Any], *names: str) -> str | None:
         if isinstance(value, str) and value:
             return value
     return None
+
+
+def loads(content: bytes) -> Any:
+    """`json.loads(content)`, with less work for an answer as Rupt sends them: UTF-8, one JSON
+    object or array from the first byte to the last.
+
+    json.loads first guesses the body's encoding, then matches whitespace before and after the
+    document: ~1-2 us of the ~10 a 2 KB answer takes. Here such an answer is decoded as UTF-8
+    (json.loads' guess too for a body starting so, but for a NUL second byte, which the decoder
+    then refuses here) and read by json's own decoder; anything else (whitespace around the
+    document, something after it, another encoding, a malformed body) goes to json.loads
+    itself, so results and errors are always its own (tests/reliability/test_answer_json.py).
+    """
+    if content[:1] in _DOCUMENT_STARTS:
+        try:
+            text = content.decode("utf-8", "surrogatepass")
+            value, end = _DECODER.raw_decode(text)
+        except ValueError:  # json.loads raises the same, worded its own way
+            pass
+        else:
+            if end == len(text):
+                return value
+    return json.loads(content)
 
 
 def _decode_body(content: bytes) -> Any:
