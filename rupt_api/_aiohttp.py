@@ -22,11 +22,14 @@ transport runs. What differs is the exchange itself (`DirectAiohttpClient.send_c
 
 from __future__ import annotations
 
+import functools
+import math
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from ._decoding import BodyReader
+from ._inline import cover, expose, waited
 from ._internals import send_each_request_once, transport_for_url
 
 if TYPE_CHECKING:
@@ -40,6 +43,8 @@ EXTRA_HINT = (
 # An answer up to this size, with a Content-Length, is read whole (Rupt's are a few KB); a
 # larger one, or one without a length, is read as it arrives, within the body limit.
 SMALL_ANSWER_BYTES = 64 * 1024
+# aiohttp rounds a timeout of more than `ceil_threshold` seconds up to a whole second.
+NEVER = math.inf
 
 _client_class: type[httpx.AsyncClient] | None = None
 
@@ -114,6 +119,7 @@ def _build_class() -> type[httpx.AsyncClient]:
             if not isinstance(session, aiohttp.ClientSession):
                 session = transport.client = transport.get_client()
                 send_each_request_once(session)
+                _expose_once_connected(session)
             made: aiohttp.ClientSession = session
             return made
 
@@ -135,34 +141,68 @@ def _build_class() -> type[httpx.AsyncClient]:
                 route = self._routes[base] = Route(transport_for_url(self, base_url), base_url)
             if route.headers:
                 headers = {**headers, **route.headers}
-            response = await route.session().request(
-                method,
-                url,
-                headers=headers,
-                data=content,
-                allow_redirects=False,
-                auto_decompress=False,
-                compress=False,
-                timeout=aiohttp.ClientTimeout(
-                    sock_connect=timeout, sock_read=timeout, connect=timeout
-                ),
-                **route.proxy,
-            )
+            # Connecting ends at the call's limit (the deadline while its caller waits: nothing
+            # was sent), exactly then (no rounding up); once sent, reads wait until the
+            # backstop, as the request is never cut short at the deadline.
+            # While the caller waits inline, no read timeout: its deadline leaves the request
+            # running, and bounds its reads then (`_expose_once_connected`).
+            read_timeout = None if waited() else timeout
             try:
-                answer = AiohttpAnswer(response.status, response.raw_headers)
-                codings = response.headers.getall("Content-Encoding", [])
-                reader = BodyReader(call, answer, codings)
-                length = response.content_length
-                if length is not None and length <= SMALL_ANSWER_BYTES:
-                    reader.feed(await response.read())
-                else:
-                    async for chunk in response.content.iter_any():
-                        reader.feed(chunk)
-                body = reader.content()
-            except BaseException:
-                response.close()  # not read to its end: the connection cannot be reused
-                raise
+                response = await route.session().request(
+                    method,
+                    url,
+                    headers=headers,
+                    data=content,
+                    allow_redirects=False,
+                    auto_decompress=False,
+                    compress=False,
+                    timeout=aiohttp.ClientTimeout(
+                        sock_connect=timeout,
+                        sock_read=read_timeout,
+                        connect=timeout,
+                        ceil_threshold=NEVER,
+                    ),
+                    **route.proxy,
+                )
+                try:
+                    answer = AiohttpAnswer(response.status, response.raw_headers)
+                    codings = response.headers.getall("Content-Encoding", [])
+                    reader = BodyReader(call, answer, codings)
+                    length = response.content_length
+                    if length is not None and length <= SMALL_ANSWER_BYTES:
+                        reader.feed(await response.read())
+                    else:
+                        async for chunk in response.content.iter_any():
+                            reader.feed(chunk)
+                    body = reader.content()
+                except BaseException:
+                    response.close()  # not read to its end: the connection cannot be reused
+                    raise
+            finally:
+                cover()  # the exchange is over (`_expose_once_connected` said it began)
             response.release()
             return answer, body
 
+    def _expose_once_connected(session: aiohttp.ClientSession) -> None:
+        """Tell the call running inline (`_inline.py`) when its request may be sent: once
+        aiohttp's connect returned, which is where aiohttp binds timeouts to the task."""
+        connector = session.connector
+        assert connector is not None
+        connect = connector.connect
+
+        async def connect_then_expose(*args: Any, **kwargs: Any) -> Any:
+            connection = await connect(*args, **kwargs)
+            expose(functools.partial(_bound_reads, connection.protocol))
+            return connection
+
+        # An attribute of this session's own connector, which nothing else uses.
+        setattr(connector, "connect", connect_then_expose)  # noqa: B010 - mypy: a method
+
     return DirectAiohttpClient
+
+
+def _bound_reads(protocol: Any, seconds: float) -> None:
+    """Give up reading the answer after `seconds` without data (as aiohttp's `sock_read`)."""
+    if protocol is not None:
+        protocol.read_timeout = seconds
+        protocol.start_timeout()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Self
 
@@ -22,6 +22,7 @@ from ._continuation import StillRunning, run_waited_async, start_in_background_a
 from ._decoding import aread_body
 from ._exceptions import RuptApiError, RuptTimeoutError
 from ._handoff import HandOff, current_exchange
+from ._inline import Inline, LeftRunning
 from ._transport import AsyncPool, async_client_factory
 from ._verify import Expected
 
@@ -199,18 +200,26 @@ class AsyncRuptAPI(BaseClient):
 
     async def _call(self, operation: ops.Operation, spec: ops.RequestSpec) -> Any:
         # Each event loop has its own lane of the pool (client, gate), watched or not.
-        watched = self._pool.for_running_loop().watched
-        call = Call(self._options, operation, spec, watched=watched)
-        if watched:
+        lane = self._pool.for_running_loop()
+        call = Call(self._options, operation, spec, watched=lane.watched)
+        if lane.watched:
             # The network backend bounds every socket operation by the deadline and hands a
             # cut-off request to the continuation: no cancellation, the call runs right here.
             try:
                 return await self._run(call, self._attempt)
             except DeadlinePassed:
-                call.give_up_waiting()
-                attempts = call.attempts  # before the continuation can start another
-                continuation = start_in_background_async(self._continue(call))
-                raise call.timeout_error(continuation, attempts) from None
+                raise self._timed_out(call, self._continue(call)) from None
+        if lane.send_call is not None:
+            # The aiohttp transport: the call runs in this task too. Until its request is sent,
+            # every wait (the gate, a connect, a backoff sleep) ends at the deadline, and a
+            # continuation sends it; once sent, the same request goes on in a task of its own.
+            try:
+                return await Inline(self._run(call, self._attempt), call.deadline, lane.alarm)
+            except DeadlinePassed:
+                raise self._timed_out(call, self._continue(call)) from None
+            except LeftRunning as left:
+                left.bound(call.time_left())  # the answer's reads end at the backstop
+                raise self._timed_out(call, self._continue(call, left.rest)) from None
         # An injected client's transport cannot be interrupted without cutting its request
         # short: the call runs as a task, the caller waits for what is left and never cancels it.
         call.give_up_waiting()
@@ -220,9 +229,20 @@ class AsyncRuptAPI(BaseClient):
         except StillRunning as running:
             raise call.timeout_error(running.future) from None
 
-    async def _continue(self, call: Call) -> Any:
-        """The rest of a call nobody waits for (or for which a caller waits on its task)."""
+    @staticmethod
+    def _timed_out(call: Call, rest: Coroutine[Any, Any, Any]) -> RuptTimeoutError:
+        """The caller's timeout, the rest of the call going on in the background."""
+        call.give_up_waiting()
+        attempts = call.attempts  # before the continuation can start another
+        continuation = start_in_background_async(rest)
+        return call.timeout_error(continuation, attempts)
+
+    async def _continue(self, call: Call, rest: Awaitable[Any] | None = None) -> Any:
+        """The rest of a call nobody waits for (or for which a caller waits on its task):
+        `rest` if the deadline left it running, else what `call.resume()` says."""
         try:
+            if rest is not None:
+                return await rest
             if call.resume() == Resume.FINISH:
                 return await self._run(call, self._finish)
             if call.pending_sleep:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import functools
 import os
 import queue
 import ssl
@@ -25,6 +26,7 @@ import httpx
 
 from ._environment import check as check_environment
 from ._exceptions import RuptError
+from ._inline import Alarm
 from ._internals import client_transports, network_backend, set_network_backend, transport_for_url
 
 if TYPE_CHECKING:
@@ -209,15 +211,16 @@ class AsyncLane:
     """One event loop's share of an `AsyncPool`: its client, whether watched, and its gate.
 
     The gate lets `MAX_CONNECTIONS` calls in at a time, the others in their order of arrival.
-    A call waits on a plain future with a timer for its deadline, not on a task: at 256 calls
-    at once, the task and timeout `asyncio.wait_for` made for each waiting call cost more than
-    the rest of the gate, and a plain future can be awaited from whichever task runs the call.
+    A call waits on a plain future, its deadline on the lane's `alarm`, not on a task: at 256
+    calls at once, the task and timeout `asyncio.wait_for` made for each waiting call cost more
+    than the rest of the gate (and a timer of the loop each, more than the alarm's dict entry),
+    and a plain future can be awaited from whichever task runs the call.
 
     `send_call`: how the aiohttp transport's client sends a call without httpx's Request and
     Response (`_aiohttp.py`); None for httpx clients, the SDK's own and injected ones.
     """
 
-    __slots__ = ("_free", "_waiting", "client", "send_call", "watched")
+    __slots__ = ("_free", "_waiting", "alarm", "client", "send_call", "watched")
 
     def __init__(self, client: httpx.AsyncClient, watched: bool, owned: bool = False) -> None:
         self.client = client
@@ -227,6 +230,9 @@ class AsyncLane:
         self.send_call: Callable[[Call, float], Awaitable[tuple[Answer, bytes]]] | None = (
             getattr(client, "send_call", None) if owned else None
         )
+        # This loop's deadlines (waits at the gate, calls run inline: `_inline.py`), on one
+        # timer of the loop.
+        self.alarm = Alarm()
 
     async def enter(self, limit: float) -> None:
         """Wait for a turn at the pool (see MAX_CONNECTIONS), at most until `limit`."""
@@ -235,10 +241,9 @@ class AsyncLane:
             return
         import asyncio  # noqa: PLC0415 - loaded by any caller; sync users never load it
 
-        loop = asyncio.get_running_loop()
-        turn: asyncio.Future[None] = loop.create_future()
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiting.append(turn)
-        timer = loop.call_later(max(limit - time.monotonic(), 0.0), _too_late, turn)
+        self.alarm.add(turn, limit, functools.partial(_too_late, turn))
         try:
             await turn
         except BaseException:
@@ -250,7 +255,7 @@ class AsyncLane:
                     self._waiting.remove(turn)
             raise
         finally:
-            timer.cancel()
+            self.alarm.discard(turn)
 
     def leave(self) -> None:
         """Give the turn to the first call still waiting, or back to the gate."""
