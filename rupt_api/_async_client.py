@@ -59,7 +59,7 @@ class AsyncRuptAPI(BaseClient):
         transport: (AsyncRuptAPI only) `"httpx"` (the default) sends with httpx's own async
             stack; `"aiohttp"` with aiohttp (install `rupt-api[aiohttp]`), several times faster
             under load and what an aiohttp service already runs. Every behaviour is the same on
-            both (with aiohttp, calls run in the background as through an `http_client`).
+            both.
 
     Cancelling the task that awaits a call cancels its request.
     """

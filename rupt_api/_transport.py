@@ -3,10 +3,11 @@
 When the SDK creates its own connection pool, it wraps httpcore's network backend
 (`_deadline_backend.py`): every connect, read and write is bounded by what is left of the call's
 deadline, and a request the deadline cuts off is handed, connection and all, to its
-continuation (`_handoff.py`). Such a pool is `watched`. An injected `http_client` keeps its own
-transport, which the SDK cannot see into (nor the aiohttp transport): its calls run in the
-background from the start, and the caller waits for them with what is left of the deadline
-(see the clients' `_call`).
+continuation (`_handoff.py`). Such a pool is `watched`. The aiohttp transport's calls run in
+their caller's task, and are handed to a task of their own only if the deadline passes once
+their request was sent (`_inline.py`). An injected `http_client` keeps its own transport, which
+the SDK cannot see into: its calls run in the background from the start, and the caller waits
+for them with what is left of the deadline (see the clients' `_call`).
 """
 
 from __future__ import annotations
@@ -135,7 +136,7 @@ def async_client_factory(
     transport: object, http_client: httpx.AsyncClient | None, trust_env: bool = True
 ) -> Callable[[], tuple[httpx.AsyncClient, bool]]:
     """What makes an `AsyncRuptAPI`'s own pool (per event loop) for its `transport` option,
-    and says whether it is watched (aiohttp's is not: its calls run as an injected client's)."""
+    and says whether it is watched (aiohttp's is not: its calls run inline, `_inline.py`)."""
     if transport == "httpx":
         # One TLS context for every loop's client: loading the CA bundle takes milliseconds.
         verify = tls_context(trust_env)

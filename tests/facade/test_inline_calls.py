@@ -73,19 +73,23 @@ def test_a_deadline_during_a_connect_ends_it_and_the_continuation_sends_once(
 ) -> None:
     evaluation = fake.add_evaluation(verdict="allow")
 
-    async def main() -> tuple[float, RuptTimeoutError, Any]:
+    async def main() -> tuple[float, RuptTimeoutError, Any, int]:
         url = base_url.replace("127.0.0.1", "localhost")
         async with _client(url, timeout=0.3) as client:
             started = time.monotonic()
             with pytest.raises(RuptTimeoutError) as info:
                 await client.get_evaluation(evaluation["id"])
             elapsed = time.monotonic() - started
+            task = asyncio.current_task()
+            assert task is not None
+            cancelling = task.cancelling()
             late = await asyncio.wait_for(info.value.continuation, 5)
             # aiohttp's connect timeout was bound to this task: it must not fire in it later.
             await asyncio.sleep(0.2)
-            return elapsed, info.value, late
+            return elapsed, info.value, late, cancelling
 
-    elapsed, err, late = asyncio.run(main())
+    elapsed, err, late, cancelling = asyncio.run(main())
+    assert cancelling == 0  # the connect's timeout was spent in the connect
     assert slow_resolver
     assert 0.3 <= elapsed < 0.3 + PRECISION
     assert err.attempts == 0  # nothing was sent before the deadline
