@@ -28,7 +28,8 @@ TOKEN = "evaluation_held"
 
 
 def _client(base_url: str, **options: Any) -> AsyncRuptAPI:
-    return AsyncRuptAPI(SECRET, domain=base_url, transport="aiohttp", max_retry_delay=0, **options)
+    options.setdefault("max_retry_delay", 0)
+    return AsyncRuptAPI(SECRET, domain=base_url, transport="aiohttp", **options)
 
 
 def _others() -> set[asyncio.Task[Any]]:
@@ -95,6 +96,28 @@ def test_a_deadline_during_a_connect_ends_it_and_the_continuation_sends_once(
     assert err.attempts == 0  # nothing was sent before the deadline
     assert late.verdict == "allow"
     assert len(fake.requests) == 1
+
+
+def test_a_deadline_during_a_backoff_leaves_the_retry_to_the_continuation(
+    base_url: str, fake: Any
+) -> None:
+    evaluation = fake.add_evaluation(verdict="deny")
+    fake.inject(Fault(status=503))  # no Retry-After: the backoff is 0.25-0.5 s, past the deadline
+
+    async def main() -> tuple[float, RuptTimeoutError, Any]:
+        async with _client(base_url, timeout=0.2, retries=2, max_retry_delay=2.0) as client:
+            started = time.monotonic()
+            with pytest.raises(RuptTimeoutError) as info:
+                await client.get_evaluation(evaluation["id"])
+            elapsed = time.monotonic() - started
+            return elapsed, info.value, await asyncio.wait_for(info.value.continuation, 5)
+
+    elapsed, err, late = asyncio.run(main())
+    assert 0.2 <= elapsed < 0.2 + PRECISION
+    assert err.attempts == 1
+    # The continuation sleeps the rest of the backoff, then sends the retry, once.
+    assert late.verdict == "deny"
+    assert len(fake.requests) == 2
 
 
 @pytest.fixture
