@@ -44,8 +44,11 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check $(HAND_WRITTEN)
 	$(BIN)/mypy rupt_api tools examples/demo.py examples/aiohttp_service
 
-test: $(STAMP) check-spec check-generated lint compat
-	$(PY) -m pytest
+# The checks side by side (each one's output kept together), then the tests on two processes
+# (pytest-xdist; modules that share an expensive fixture stay on one: --dist loadgroup).
+test: $(STAMP)
+	@$(MAKE) --no-print-directory -j4 --output-sync=target check-spec check-generated lint compat
+	$(PY) -m pytest -n 2 --dist loadgroup
 
 # The compatibility gate (~25 s): the previous release's tests (compat/<version>/) against this
 # build, type-checked, and the public API diff; fails on a break compat/allowed-breaks.toml does

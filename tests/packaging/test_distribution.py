@@ -25,6 +25,8 @@ import pytest
 import rupt_api
 
 ROOT = Path(__file__).resolve().parents[2]
+# Under pytest-xdist, on one worker: the wheel and the sdist are built once, not on each.
+pytestmark = pytest.mark.xdist_group("dists")
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 RUNTIME = {"httpx", "attrs", "tenacity", "sniffio"}
 # What httpx, attrs, tenacity and sniffio bring with them, on any Python the package supports.

@@ -1,8 +1,9 @@
 """The wheel, the quick start and the facade and stand-in tests under every other CPython >= 3.11.
 
-tools/pythons.py does the work (started in the background by this folder's conftest); this test
-reports its outcome. The classifiers of pyproject.toml name the Pythons tested here and the
-default one; the default runs the whole suite.
+tools/pythons.py does the work (started in the background as soon as the tests are collected,
+by _other_pythons.py); this test, moved to the end of the run, reports its outcome. The
+classifiers of pyproject.toml name the Pythons tested here and the default one; the default runs
+the whole suite.
 """
 
 from __future__ import annotations
@@ -17,14 +18,14 @@ import pytest
 
 from tests.tools import load_tool
 
-from .conftest import Background
+from ._other_pythons import Outcome
 
 ROOT = Path(__file__).resolve().parents[2]
 CLASSIFIERS = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["classifiers"]
 NAMED = {c.rsplit(" :: ", 1)[1] for c in CLASSIFIERS if re.fullmatch(r".*Python :: 3\.\d+", c)}
 
 
-def test_the_wheel_and_the_tests_under_every_other_python(other_pythons: Background) -> None:
+def test_the_wheel_and_the_tests_under_every_other_python(other_pythons: Outcome) -> None:
     status, output = other_pythons.result(timeout=600)
     print(output)
     assert status == 0, output

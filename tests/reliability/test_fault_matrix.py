@@ -27,7 +27,8 @@ retried; a 3xx is a `RuptApiError` (redirects are not followed). `update_user` e
 reads no body, so a 2xx with junk is a success for it, but a 2xx over 4 MiB is still refused
 (the size limit applies to every answer, and nobody should buffer 10 MB for an update).
 
-The module prints one line at the end of the session: `fault matrix: N cases, N passed, ...`.
+One line is printed at the end of the session: `fault matrix: N cases, N passed, ...`
+(`_matrix_summary.py`).
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ from ._fault_server import (
     trickle,
     wait_for_close,
 )
+from ._matrix_summary import OVERSHOOT, UNTYPED_ESCAPES
 
 # Distinctive, so a leak anywhere is unmistakable.
 SECRET = "sk_live_FAULTMATRIX_3f9c2a71d4e8b05a_doNotLeak"
@@ -593,51 +595,6 @@ FAULTS = [
 KNOWN_DEFECTS: dict[tuple[str, str, str], str] = {}
 
 
-# -- the summary line ----------------------------------------------------------------------------
-
-STATS: dict[str, float] = {"untyped_escapes": 0, "worst_overshoot": 0.0}
-
-
-class _Summary:
-    """Counts the matrix's reports and prints one line at the end of the session."""
-
-    def __init__(self, prefix: str) -> None:
-        self.prefix = prefix
-        self.counts = {"cases": 0, "passed": 0, "xfailed": 0, "failed": 0}
-
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if not report.nodeid.startswith(self.prefix):
-            return
-        if report.when == "call":
-            self.counts["cases"] += 1
-            if hasattr(report, "wasxfail"):
-                self.counts["xfailed" if report.skipped else "failed"] += 1
-            else:
-                self.counts["passed" if report.passed else "failed"] += 1
-        elif report.failed:  # setup or teardown errors count against the case
-            self.counts["cases"] += report.when == "setup"
-            self.counts["failed"] += 1
-
-    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        c = self.counts
-        line = f"fault matrix: {c['cases']} cases, {c['passed']} passed"
-        if c["xfailed"]:
-            line += f", {c['xfailed']} xfailed (known SDK defects)"
-        if c["failed"]:
-            line += f", {c['failed']} failed"
-        line += f", {STATS['untyped_escapes']:.0f} untyped escapes"
-        line += f" (latest deadline raise: {STATS['worst_overshoot'] * 1000:.0f} ms past it)"
-        terminalreporter.write_line(line)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _matrix_summary(request: pytest.FixtureRequest) -> None:
-    name = "rupt-fault-matrix-summary"
-    if request.config.pluginmanager.get_plugin(name) is None:
-        prefix = f"{request.node.nodeid}::test_fault["
-        request.config.pluginmanager.register(_Summary(prefix), name)
-
-
 # -- fixtures ------------------------------------------------------------------------------------
 
 
@@ -834,17 +791,21 @@ def _texts(error: BaseException) -> Iterator[str]:
         current = current.__cause__ or current.__context__
 
 
-def _count_escape(error: BaseException | None) -> None:
-    if error is not None and not isinstance(error, RuptError):
-        STATS["untyped_escapes"] += 1
-
-
-def _verify(fault: Fault, op: Op, env: Env, outcome: Outcome, servers: Servers) -> None:
+def _verify(
+    fault: Fault,
+    op: Op,
+    env: Env,
+    outcome: Outcome,
+    servers: Servers,
+    record: Callable[[str, object], None],
+) -> None:
+    """Assert what the README promises for `fault`; `record` keeps figures for the summary line."""
     expect = fault.expect(op)
     error = outcome.error
-    _count_escape(error)
-    if outcome.later is not None and outcome.later[0] == "error":
-        _count_escape(outcome.later[1])
+    raised = [error, outcome.later[1] if outcome.later and outcome.later[0] == "error" else None]
+    escapes = sum(item is not None and not isinstance(item, RuptError) for item in raised)
+    if escapes:
+        record(UNTYPED_ESCAPES, escapes)
 
     # The outcome.
     if expect.error is None:
@@ -893,7 +854,7 @@ def _verify(fault: Fault, op: Op, env: Env, outcome: Outcome, servers: Servers) 
         assert isinstance(error, RuptTimeoutError)
         assert error.timeout == TIMEOUT
         overshoot = outcome.elapsed - TIMEOUT
-        STATS["worst_overshoot"] = max(STATS["worst_overshoot"], overshoot)
+        record(OVERSHOOT, overshoot)
         assert -0.005 <= overshoot <= DEADLINE_SLACK, f"raised {overshoot:.3f} s past the deadline"
         # The operation went on in the background and delivers what the call would have.
         assert outcome.later is not None
@@ -951,6 +912,7 @@ def test_fault(
     clients: Clients,
     sdk_log: _Records,
     monkeypatch: pytest.MonkeyPatch,
+    record_property: Callable[[str, object], None],
 ) -> None:
     token = f"fm{next(_case_numbers):03d}-{surface}-{fault.name}"
     env = Env(op, token, servers.other.url)
@@ -973,7 +935,7 @@ def test_fault(
         # Nothing listens, so no server records anything: count against an empty case.
         servers.main.register(token, lambda conn, attempt, seen: None)
     outcome = _run(clients, surface, op, token, domain, options, servers.main, sdk_log, pool)
-    _verify(fault, op, env, outcome, servers)
+    _verify(fault, op, env, outcome, servers, record_property)
 
 
 # -- defects found by the matrix, each pinned by its own test --------------------------------------

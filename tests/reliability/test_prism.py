@@ -40,6 +40,9 @@ from tests.operations import OPERATION_CASES, OperationCase
 from ._payload_support import normalised
 from ._prism_support import PrismUnavailable, ensure_prism, prism_servers
 
+# Under pytest-xdist, on one worker: the module's Prism servers start once, not on each.
+pytestmark = pytest.mark.xdist_group("prism")
+
 SECRET = "sk_test_prism"
 EVALUATION_ID = "649873be6e8b6f9b33722a0c"
 STATIC_ID = "string"

@@ -19,6 +19,8 @@ import yaml
 from tests.tools import load_tool
 
 ROOT = Path(__file__).resolve().parents[2]
+# Under pytest-xdist, on one worker: the module's generation runs once, not on each.
+pytestmark = pytest.mark.xdist_group("codegen")
 
 
 @pytest.fixture(scope="module")
