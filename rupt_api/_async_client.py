@@ -18,7 +18,7 @@ from ._config import (
     DEFAULT_RETRIES,
     DEFAULT_TIMEOUT,
 )
-from ._continuation import StillRunning, run_waited_async, start_in_background_async
+from ._continuation import StillRunning, cancel_at, run_waited_async, start_in_background_async
 from ._decoding import aread_body
 from ._exceptions import RuptApiError, RuptTimeoutError
 from ._handoff import HandOff, current_exchange
@@ -227,6 +227,11 @@ class AsyncRuptAPI(BaseClient):
         try:
             return await run_waited_async(self._continue(call), remaining)
         except StillRunning as running:
+            # What runs inside the transport (an answer's head trickled a byte at a time, each
+            # read in time) is stopped by the backstop: the task is cancelled there.
+            task = running.future
+            assert isinstance(task, asyncio.Future)
+            cancel_at(task, call.backstop, call.mark_past_backstop)
             raise call.timeout_error(running.future) from None
 
     @staticmethod
@@ -249,6 +254,10 @@ class AsyncRuptAPI(BaseClient):
                 await self._sleep(call, call.pending_sleep)
             return await self._run(call, self._attempt)
         except DeadlinePassed:
+            raise call.timeout_error(None) from None
+        except asyncio.CancelledError:
+            if not call.past_backstop:
+                raise
             raise call.timeout_error(None) from None
 
     async def _run(self, call: Call, first: Callable[[Call], Awaitable[Any]]) -> Any:

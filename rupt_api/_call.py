@@ -99,6 +99,7 @@ class Call:
         "last_failure",
         "limit",
         "operation",
+        "past_backstop",
         "pending_sleep",
         "resource_id",
         "spec",
@@ -130,6 +131,8 @@ class Call:
         self.unknown_fate = False
         # Backoff still owed when the deadline cut a sleep short; the continuation sleeps it.
         self.pending_sleep = 0.0
+        # Set as the backstop stops an async call's task (`AsyncRuptAPI._call`).
+        self.past_backstop = False
         # Why the last attempt failed, in words, until a retry's log line says it.
         self.last_failure: str | None = None
         self._content_length = 0
@@ -197,9 +200,14 @@ class Call:
         self.handed_off = exchange
         raise DeadlinePassed
 
+    @property
+    def backstop(self) -> float:
+        """When the call's work ends, whatever it is doing (`time.monotonic()`)."""
+        return self.deadline + BACKSTOP_SECONDS
+
     def give_up_waiting(self) -> None:
         """The caller stops waiting: from now on the work runs until the backstop."""
-        self.limit = self.deadline + BACKSTOP_SECONDS
+        self.limit = self.backstop
 
     def resume(self) -> str:
         """Where the continuation goes on (a `Resume`), or the error it ends with."""
@@ -228,7 +236,17 @@ class Call:
         now = time.monotonic()
         if now < self.deadline:
             return self.deadline - now
-        return self.deadline + BACKSTOP_SECONDS - now
+        return self.backstop - now
+
+    def mark_past_backstop(self) -> None:
+        """The backstop passed while the call's task was still running: it is cancelled now."""
+        self.past_backstop = True
+
+    def check_backstop(self) -> None:
+        """Called as each raw chunk of an answer's body arrives: past the backstop, an answer
+        still arriving (a server trickling it, each read returning in time) is given up."""
+        if time.monotonic() > self.backstop:
+            raise httpx.ReadTimeout("the call's backstop passed while its answer was arriving")
 
     def check_chunk(self, response: Answer, chunk: bytes) -> None:
         """Called for each body chunk: refuses oversized bodies."""

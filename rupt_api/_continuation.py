@@ -25,6 +25,7 @@ import contextvars
 import os
 import queue
 import threading
+import time
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -349,6 +350,19 @@ async def _resolving(coro: Coroutine[Any, Any, T], done: asyncio.Future[None]) -
 def _resolve(future: asyncio.Future[None]) -> None:
     if not future.done():
         future.set_result(None)
+
+
+def cancel_at(task: asyncio.Future[Any], when: float, before: Callable[[], None]) -> None:
+    """Cancel `task` if it is still running at `when` (a `time.monotonic()` time), calling
+    `before` first: the task can then tell this cancellation from its awaiter's."""
+    timer = task.get_loop().call_later(max(when - time.monotonic(), 0.0), _cancel, task, before)
+    task.add_done_callback(lambda _: timer.cancel())
+
+
+def _cancel(task: asyncio.Future[Any], before: Callable[[], None]) -> None:
+    if not task.done():
+        before()
+        task.cancel()
 
 
 def _forget(task: asyncio.Task[Any]) -> None:

@@ -5,7 +5,9 @@ becomes: 2 KB of gzip can become 1 GiB before any size check runs. The SDK there
 raw bytes (`iter_raw`) and decodes them here in pieces of at most `PIECE` bytes; each piece
 goes through `Call.check_chunk`, which counts decoded bytes against the 4 MiB limit. Wire bytes
 are counted against the same limit. (The deadline bounds the reads themselves: see
-`_deadline_backend.py`.)
+`_deadline_backend.py`; and each raw chunk is checked against the call's backstop, so that an
+answer trickled a byte at a time, each read returning in time, still ends there on every
+transport.)
 
 Only codings that can be decoded in bounded pieces are accepted, and only those are advertised
 in `Accept-Encoding`: gzip and deflate always (zlib), `br` when `brotli` (>= 1.2) or `brotlicffi`
@@ -206,6 +208,7 @@ class BodyReader:
     def feed(self, raw: bytes) -> None:
         if not raw:
             return
+        self._call.check_backstop()
         if self._decoder is None:
             self._decoder = self._choose(raw)
         self._wire += len(raw)
