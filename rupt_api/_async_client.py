@@ -30,6 +30,16 @@ if TYPE_CHECKING:
     from ._generated.models import Challenge, Device, Evaluation
 
 
+def _ends_by_the_backstop(
+    call: Call, continuation: asyncio.Future[Any], attempts: int | None = None
+) -> RuptTimeoutError:
+    """The caller's timeout, with `continuation`, the call's task, cancelled if it is still
+    running at the backstop (its reads are bounded, but inside a transport an answer trickled a
+    byte at a time, each read in time, could go on for ever): that ends it as `_continue` says."""
+    cancel_at(continuation, call.backstop, call.mark_past_backstop)
+    return call.timeout_error(continuation, attempts)
+
+
 class AsyncRuptAPI(BaseClient):
     """Rupt's server API, for asyncio.
 
@@ -227,20 +237,16 @@ class AsyncRuptAPI(BaseClient):
         try:
             return await run_waited_async(self._continue(call), remaining)
         except StillRunning as running:
-            # What runs inside the transport (an answer's head trickled a byte at a time, each
-            # read in time) is stopped by the backstop: the task is cancelled there.
             task = running.future
             assert isinstance(task, asyncio.Future)
-            cancel_at(task, call.backstop, call.mark_past_backstop)
-            raise call.timeout_error(running.future) from None
+            raise _ends_by_the_backstop(call, task) from None
 
     @staticmethod
     def _timed_out(call: Call, rest: Coroutine[Any, Any, Any]) -> RuptTimeoutError:
         """The caller's timeout, the rest of the call going on in the background."""
         call.give_up_waiting()
         attempts = call.attempts  # before the continuation can start another
-        continuation = start_in_background_async(rest)
-        return call.timeout_error(continuation, attempts)
+        return _ends_by_the_backstop(call, start_in_background_async(rest), attempts)
 
     async def _continue(self, call: Call, rest: Awaitable[Any] | None = None) -> Any:
         """The rest of a call nobody waits for (or for which a caller waits on its task):
