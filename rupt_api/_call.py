@@ -33,7 +33,7 @@ from ._internals import is_plain_path, url_with_path
 from ._logging import logger
 from ._operations import Operation, RequestSpec
 from ._redact import redact, scrub
-from ._retry import causes, names_no_such_host, parse_retry_after
+from ._retry import causes, names_no_such_host, names_refused_certificate, parse_retry_after
 
 # Rupt's answers are a few KB; a body past this is refused rather than buffered.
 MAX_BODY_BYTES = 4 * 1024 * 1024
@@ -374,6 +374,12 @@ class Call:
         if phase == "resolving" and names_no_such_host(error):
             what = f"the host {host} does not exist"
             hint = "; check the domain option (not retried)"
+        elif names_refused_certificate(error):
+            what = f"the TLS certificate of {host} was refused"
+            hint = (
+                "; check the domain option, any proxy in between, and SSL_CERT_FILE if you set"
+                " it (not retried)"
+            )
         else:
             what = _WHAT[phase].format(host=host)
         self.last_failure = f"got no answer: {what} ({text})"

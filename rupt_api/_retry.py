@@ -11,6 +11,7 @@ import email.utils
 import math
 import random
 import socket
+import ssl
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Any, Protocol
@@ -34,11 +35,16 @@ _NO_SUCH_HOST = frozenset(
 def is_retryable(error: BaseException) -> bool:
     """True for the failures worth another attempt: no answer at all, or any 5xx (520 included).
 
-    A host name that does not exist is the exception: asking again gives the same answer.
+    Two exceptions, where asking again gives the same answer: a host name that does not exist,
+    and a server certificate TLS refused.
     """
     if isinstance(error, RuptApiError):
         return 500 <= error.status <= 599
-    return isinstance(error, RuptNetworkError) and not names_no_such_host(error)
+    return (
+        isinstance(error, RuptNetworkError)
+        and not names_no_such_host(error)
+        and not names_refused_certificate(error)
+    )
 
 
 def names_no_such_host(error: BaseException) -> bool:
@@ -47,6 +53,12 @@ def names_no_such_host(error: BaseException) -> bool:
         isinstance(cause, socket.gaierror) and cause.errno in _NO_SUCH_HOST
         for cause in causes(error)
     )
+
+
+def names_refused_certificate(error: BaseException) -> bool:
+    """True when TLS refused the server's certificate (not trusted, expired, for another host),
+    anywhere in `error`'s chain of causes."""
+    return any(isinstance(cause, ssl.SSLCertVerificationError) for cause in causes(error))
 
 
 def causes(error: BaseException) -> Iterator[BaseException]:

@@ -10,6 +10,7 @@ unusable), so its continuation waited until the backstop for an answer that coul
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import ssl
 import threading
@@ -19,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from rupt_api import AsyncRuptAPI, RuptAPI, RuptTimeoutError
+from rupt_api import AsyncRuptAPI, RuptAPI, RuptNetworkError, RuptTimeoutError
 
 from ._slow_server import slow_server
 from ._tls import HOST, client_context, server_context
@@ -139,3 +140,65 @@ def test_a_sync_storm_over_tls_sends_each_request_once_and_every_continuation_en
             assert ids == ["e1"] * threads
             assert client.with_options(timeout=5).get_evaluation("fast").id == "fast"
         assert server.count() == threads + 1  # every request sent once, over TLS
+
+
+class _Handshakes:
+    """A TLS server with a certificate the client does not trust: counts connections."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server((HOST, 0))
+        self.listener.settimeout(0.05)
+        self.address = f"{HOST}:{self.listener.getsockname()[1]}"
+        self.connections = 0
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                raw, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            self.connections += 1
+            raw.settimeout(5)
+            with contextlib.suppress(ssl.SSLError, OSError):
+                server_context().wrap_socket(raw, server_side=True).close()
+
+    def close(self) -> None:
+        self._stopping.set()
+        self._thread.join(5)
+        self.listener.close()
+
+
+def _get_evaluation(surface: str, url: str) -> None:
+    if surface == "sync":
+        with RuptAPI(SECRET, domain=url, retries=3) as client:
+            client.get_evaluation("e1")
+        return
+
+    async def call() -> None:
+        transport = surface.removeprefix("async-")
+        async with AsyncRuptAPI(SECRET, domain=url, retries=3, transport=transport) as client:
+            await client.get_evaluation("e1")
+
+    asyncio.run(call())
+
+
+@pytest.mark.parametrize("surface", ["sync", "async-httpx", "async-aiohttp"])
+def test_a_refused_certificate_is_said_plainly_and_not_retried(surface: str) -> None:
+    """TLS refusing the server's certificate gives the same answer every time: asking again
+    would only make the caller wait through the backoff."""
+    server = _Handshakes()  # the SDK trusts the usual authorities, not the test's
+    try:
+        with pytest.raises(RuptNetworkError) as raised:
+            _get_evaluation(surface, f"https://{server.address}")
+    finally:
+        server.close()
+    message = str(raised.value)
+    assert server.connections == 1  # no retry
+    assert raised.value.attempts == 1
+    assert raised.value.phase == "connecting"
+    assert f"the TLS certificate of {server.address} was refused" in message
+    assert "(not retried)" in message
+    assert "CERTIFICATE_VERIFY_FAILED" in message
