@@ -21,6 +21,7 @@ Cancelling the caller cancels the work, as cancelling a task cancels what it awa
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Callable, Coroutine, Generator
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -30,28 +31,38 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-# The `Inline` whose coroutine is running now (between resuming it and its next wait): the
-# work it runs finds its driver here.
-_running: Inline[Any] | None = None
+
+class _Running(threading.local):
+    """The `Inline` whose coroutine this thread is running now (between resuming it and its next
+    wait): the work it runs finds its driver here. Per thread: event loops in other threads run
+    their own calls meanwhile, and the interpreter may switch threads in the middle of a step."""
+
+    inline: Inline[Any] | None = None
+
+
+_running = _Running()
 
 
 def waited() -> bool:
     """True if the running call's caller waits for it (it runs inline, before its deadline)."""
-    return _running is not None and _running._deadline is not None
+    inline = _running.inline
+    return inline is not None and inline._deadline is not None
 
 
 def expose(bound: Callable[[float], None]) -> None:
     """Say that the running call waits, from now on, for the answer to a request that may have
     been sent: the deadline does not end those waits; past it, the call goes on in a task, and
     `bound(seconds)` limits them to the time it then has (see `LeftRunning`)."""
-    if _running is not None:
-        _running.exposed = bound
+    inline = _running.inline
+    if inline is not None:
+        inline.exposed = bound
 
 
 def cover() -> None:
     """Say that the running call's exchange has ended: its next waits end at the deadline."""
-    if _running is not None:
-        _running.exposed = None
+    inline = _running.inline
+    if inline is not None:
+        inline.exposed = None
 
 
 class LeftRunning(Exception):
@@ -160,8 +171,8 @@ class Inline(Generic[T]):
 
     def _step(self, thrown: BaseException | None) -> tuple[bool, Any]:
         """Run the coroutine to its next wait: (False, what it waits on), or (True, its result)."""
-        global _running  # noqa: PLW0603 - set only while this driver's coroutine runs
-        previous, _running = _running, self
+        running = _running
+        previous, running.inline = running.inline, self
         try:
             if thrown is None:
                 return False, self._coro.send(None)
@@ -169,7 +180,7 @@ class Inline(Generic[T]):
         except StopIteration as stop:
             return True, stop.value
         finally:
-            _running = previous
+            running.inline = previous
 
     def _wait(self, pending: asyncio.Future[Any]) -> Generator[Any, None, BaseException | None]:
         """Wait on `pending` as a task would; what the awaiting task threw (its cancellation)."""

@@ -158,3 +158,60 @@ def test_many_concurrent_async_calls(base_url: str, fake: Any, transport: Any) -
 
     results = asyncio.run(main())
     assert [(r.id, r.verdict) for r in results] == [(i, f"v{n}") for n, i in enumerate(ids)]
+
+
+@pytest.mark.parametrize("transport", ASYNC_TRANSPORTS)
+def test_event_loops_in_several_threads_keep_their_calls_apart(transport: str) -> None:
+    """One client, a loop in each of four threads, calls whose deadline passes mid-answer beside
+    calls answered at once, threads switching as often as the interpreter allows: each call is
+    raised on time (and its continuation gets its own answer) or answered, and every request
+    reaches the server once. (The aiohttp transport runs calls in their caller's task and keeps
+    what the running call is doing per thread: shared, a thread could act on another's call.)"""
+    import sys
+
+    from rupt_api import RuptTimeoutError
+    from tests.reliability._slow_server import slow_server
+
+    threads, calls = 4, 40
+    timeout, late = 0.3, 0.6  # a deadline raised after `late` s was not raised by its deadline
+    results: list[str] = []
+    failures: list[BaseException] = []
+
+    async def one(client: AsyncRuptAPI, index: int) -> str:
+        if index % 2:
+            answer = await client.get_evaluation("fast")  # answered at once
+            assert answer.id == "fast"
+            return answer.id
+        wanted = f"e{index}"  # answered after the deadline
+        started = time.monotonic()
+        with pytest.raises(RuptTimeoutError) as raised:
+            await client.get_evaluation(wanted)
+        assert time.monotonic() - started < late, "raised late"
+        answer = await raised.value.continuation
+        assert answer.id == wanted
+        return answer.id
+
+    def run_loop(client: AsyncRuptAPI) -> None:
+        async def main() -> None:
+            results.extend(await asyncio.gather(*(one(client, i) for i in range(calls))))
+
+        try:
+            asyncio.run(main())
+        except BaseException as exc:
+            failures.append(exc)
+
+    interval = sys.getswitchinterval()
+    with slow_server(1.0) as server:
+        client = AsyncRuptAPI(SECRET, domain=server.url, timeout=timeout, transport=transport)
+        sys.setswitchinterval(1e-6)
+        try:
+            workers = [threading.Thread(target=run_loop, args=(client,)) for _ in range(threads)]
+            for worker in workers:
+                worker.start()
+            for worker in workers:
+                worker.join(60)
+        finally:
+            sys.setswitchinterval(interval)
+        assert not failures, failures
+        assert len(results) == threads * calls
+        assert server.count() == threads * calls  # each request once
