@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import aiohttp
 import pytest
 
 from rupt_api import AsyncRuptAPI, Evaluation, RuptTimeoutError, _call
@@ -94,6 +95,42 @@ def test_a_deadline_during_a_connect_ends_it_and_the_continuation_sends_once(
     assert slow_resolver
     assert 0.3 <= elapsed < 0.3 + PRECISION
     assert err.attempts == 0  # nothing was sent before the deadline
+    assert late.verdict == "allow"
+    assert len(fake.requests) == 1
+
+
+def test_a_connect_is_never_handed_to_another_task(
+    base_url: str, fake: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """aiohttp connects under `asyncio.timeout`, which cancels the task it was entered in: the
+    caller waits for the connect to end by itself (here 0.1 s past the deadline) rather than
+    hand it over, so no timeout is left behind to cancel the caller's task later."""
+    evaluation = fake.add_evaluation(verdict="allow")
+    original = aiohttp.TCPConnector.connect
+    slowed: list[float] = []
+
+    async def slow_connect(self: Any, req: Any, traces: Any, timeout: Any) -> Any:
+        if not slowed:
+            slowed.append(timeout.connect)
+            async with asyncio.timeout(timeout.connect + 0.1):
+                await asyncio.sleep(5)
+        return await original(self, req, traces, timeout)
+
+    monkeypatch.setattr(aiohttp.TCPConnector, "connect", slow_connect)
+
+    async def main() -> tuple[float, RuptTimeoutError, Any]:
+        async with _client(base_url, timeout=0.2) as client:
+            started = time.monotonic()
+            with pytest.raises(RuptTimeoutError) as info:
+                await client.get_evaluation(evaluation["id"])
+            elapsed = time.monotonic() - started
+            await asyncio.sleep(0.3)  # a timeout left bound to this task would cancel it here
+            return elapsed, info.value, await asyncio.wait_for(info.value.continuation, 5)
+
+    elapsed, err, late = asyncio.run(main())
+    assert slowed
+    assert 0.3 <= elapsed < 0.3 + PRECISION
+    assert err.attempts == 0  # nothing was sent
     assert late.verdict == "allow"
     assert len(fake.requests) == 1
 
