@@ -3,20 +3,27 @@
 No network: the difference between the contenders is pure Python work per call. Sync contenders
 are raw httpx (`get` + `json.loads`), the generated low-level client, and `RuptAPI`; beside them,
 the cost of handing a no-op to a warm worker thread and waiting for it (the floor for any design
-that runs sync calls on another thread). Async: raw `httpx.AsyncClient`, the generated client's
-`asyncio()`, and `AsyncRuptAPI`.
+that runs sync calls on another thread), and the same through the hand-off `RuptAPI` uses for an
+injected client (`_continuation.run_waited`), also with both threads held on one CPU (Linux): on
+a VM whose idle CPUs halt at once, a wake-up that crosses CPUs waits for the halted one, and the
+gap between the two says how much of the SDK's figure is the machine's. Async: raw
+`httpx.AsyncClient`, the generated client's `asyncio()`, and `AsyncRuptAPI`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
+import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
 
 from rupt_api import AsyncRuptAPI, RuptAPI
+from rupt_api._continuation import run_waited
 from rupt_api._generated import AuthenticatedClient
 from rupt_api._generated.api.evaluations import get_evaluation
 
@@ -45,6 +52,24 @@ def _noop() -> None:
     return None
 
 
+def _on_one_cpu(measure: Callable[[], float]) -> float:
+    """`measure()` run in a new thread held on one CPU; the helper it parks inherits that."""
+    results: list[float] = []
+
+    def run() -> None:
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+        results.append(measure())
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    return results[0]
+
+
+def _can_hold_on_one_cpu() -> bool:
+    return hasattr(os, "sched_setaffinity") and len(os.sched_getaffinity(0)) > 1
+
+
 def measure_sync(sizes: Sizes) -> dict[str, dict[str, float]]:
     """µs per call of each sync contender, and the SDK's and generated client's ratios."""
     raw = httpx.Client(transport=mock_transport())
@@ -69,14 +94,31 @@ def measure_sync(sizes: Sizes) -> dict[str, dict[str, float]]:
     def thread_hop() -> Any:
         return worker.submit(_noop).result()
 
-    contenders = {"raw": raw_call, "generated": generated_call, "sdk": sdk_call, "hop": thread_hop}
+    def call_hop() -> Any:
+        return run_waited(_noop, 5.0)
+
+    contenders = {
+        "raw": raw_call,
+        "generated": generated_call,
+        "sdk": sdk_call,
+        "hop": thread_hop,
+        "call_hop": call_hop,
+    }
     for fn in contenders.values():  # warm every path once: lazy imports, pools, caches
         fn()
+    measures = {name: (lambda fn=fn: per_call_us(fn, calls)) for name, fn in contenders.items()}
+    if _can_hold_on_one_cpu():
+
+        def call_hop_one_cpu() -> float:
+            def measure() -> float:
+                call_hop()  # park this thread's helper first
+                return per_call_us(call_hop, calls)
+
+            return _on_one_cpu(measure)
+
+        measures["call_hop_one_cpu"] = call_hop_one_cpu
     try:
-        samples = interleave(
-            {name: (lambda fn=fn: per_call_us(fn, calls)) for name, fn in contenders.items()},
-            sizes.mock_rounds,
-        )
+        samples = interleave(measures, sizes.mock_rounds)
     finally:
         worker.shutdown()
         raw.close()
@@ -122,7 +164,7 @@ def _summary(samples: dict[str, list[float]]) -> dict[str, dict[str, float]]:
     """Each contender's µs per call and its ratio to raw httpx, as spreads over rounds."""
     summary = {}
     for name, values in samples.items():
-        label = "raw_httpx" if name == "raw" else "thread_hop" if name == "hop" else name
+        label = {"raw": "raw_httpx", "hop": "thread_hop"}.get(name, name)
         summary[f"{label}_us"] = spread(values)
         if name != "raw":
             summary[f"{label}_ratio"] = ratio_spread(values, samples["raw"])

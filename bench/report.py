@@ -58,6 +58,11 @@ def _limit(budget: Budget | None, unit: str = "x") -> str:
     return f"{'≥' if budget.at_least else '≤'} {budget.limit:,.{digits}f}{unit}"
 
 
+def _one_cpu(sync: dict[str, Any]) -> str:
+    figure = sync.get("call_hop_one_cpu_us")
+    return "" if figure is None else f", {_us(figure)} with both threads on one CPU"
+
+
 def _mock_rows(figures: dict[str, Any], budgets: dict[str, Budget]) -> list[Row]:
     sync, asynchronous = figures["sync"], figures["async"]
     return [
@@ -65,7 +70,8 @@ def _mock_rows(figures: dict[str, Any], budgets: dict[str, Budget]) -> list[Row]
             "Per call, mock transport, sync: RuptAPI / raw httpx",
             f"SDK {_us(sync['sdk_us'])}, raw {_us(sync['raw_httpx_us'])}; generated client"
             f" {_us(sync['generated_us'])} = {_x(sync['generated_ratio'])}; thread hop floor"
-            f" {_us(sync['thread_hop_us'])} = {_x(sync['thread_hop_ratio'])} raw",
+            f" {_us(sync['thread_hop_us'])} = {_x(sync['thread_hop_ratio'])} raw;"
+            f" the SDK's hand-off {_us(sync['call_hop_us'])}{_one_cpu(sync)}",
             _x(sync["sdk_ratio"]),
             _limit(budgets.get("mock_sync_ratio")),
             _verdict(budgets.get("mock_sync_ratio")),

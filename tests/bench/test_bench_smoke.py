@@ -18,7 +18,17 @@ POSITIVE: dict[str, list[tuple[str, ...]]] = {
     "mock": [
         (surface, figure)
         for surface, figures in (
-            ("sync", ("raw_httpx_us", "generated_us", "sdk_us", "thread_hop_us", "sdk_ratio")),
+            (
+                "sync",
+                (
+                    "raw_httpx_us",
+                    "generated_us",
+                    "sdk_us",
+                    "thread_hop_us",
+                    "call_hop_us",
+                    "sdk_ratio",
+                ),
+            ),
             ("async", ("raw_httpx_us", "generated_us", "sdk_us", "sdk_ratio")),
         )
         for figure in figures
