@@ -1,7 +1,8 @@
 """What the async deadline backend believes of a connection is what the socket did.
 
-A kept-alive connection the server has since closed is never used for the next request, and
-the bytes counted as written (which a cut-off request's continuation trusts) are the bytes sent.
+A kept-alive connection the server has since closed is never used for the next request. (The
+bytes counted as written, which a cut-off request's continuation trusts, are the bytes sent: see
+test_tls.py, on plain TCP and over TLS.)
 
 The server below answers each request with `Connection: keep-alive` and then closes the socket
 anyway (as a proxy or a load balancer timing out an idle connection does). The pool must see
@@ -81,48 +82,3 @@ def test_a_socket_is_readable_once_data_or_a_hang_up_is_waiting() -> None:
         assert _is_readable(ours)  # the b"" of a hang-up
     assert _is_readable(ours)  # closed: its fileno is -1
     assert _is_readable(None)
-
-
-def test_bytes_counted_as_written_are_the_bytes_sent_even_with_a_cancellation_pending() -> None:
-    """What the deadline backend counts as written is what the server gets, byte for byte.
-
-    A cut-off request's continuation trusts that count: it writes only the rest, then waits for
-    the answer. Through anyio's send, a cancelled enclosing scope stopped the write before the
-    bytes reached the transport while they were already counted, and the continuation waited
-    until its backstop for an answer to a request Rupt never got (1 call in ~300 under load).
-    """
-    import anyio
-    import httpcore
-
-    from rupt_api._deadline_backend import AsyncDeadlineBackend
-    from rupt_api._handoff import Exchange, current_exchange
-
-    request = b"GET /v3/evaluations/e1 HTTP/1.1\r\nHost: x\r\n\r\n"
-    with socket.create_server(("127.0.0.1", 0)) as listener:
-        port = listener.getsockname()[1]
-
-        async def write_while_cancelled() -> Exchange:
-            stream = await AsyncDeadlineBackend(httpcore.AnyIOBackend()).connect_tcp(
-                "127.0.0.1", port
-            )
-            exchange = Exchange(time.monotonic() + 5, hand_off=True)
-            token = current_exchange.set(exchange)
-            try:
-                with anyio.CancelScope() as scope:
-                    scope.cancel()  # a cancellation pending on the task as it writes
-                    await stream.write(request)
-                    await anyio.sleep(0)  # delivered here, after the write
-            finally:
-                current_exchange.reset(token)
-            await stream.aclose()
-            return exchange
-
-        exchange = asyncio.run(write_while_cancelled())
-        server_side, _ = listener.accept()
-        with server_side:
-            server_side.settimeout(5)
-            received = b""
-            while chunk := server_side.recv(4096):
-                received += chunk
-    assert exchange.written == len(b"".join(exchange.sent))
-    assert received == b"".join(exchange.sent) == request

@@ -5,6 +5,7 @@ it counts as sent is what left. Over TLS it does the same with the encrypted rec
 anyio's send, a cancellation pending on the task could stop the records after the TLS session had
 taken the bytes, and the request was lost (counted as sent, never received, and the connection
 unusable), so its continuation waited until the backstop for an answer that could not come.
+Both are checked here, side by side. And a certificate TLS refuses is said plainly, not retried.
 """
 
 from __future__ import annotations
@@ -32,20 +33,26 @@ TIMEOUT = 0.3  # every call's deadline passes before its answer comes
 SETTLED_WITHIN = 20.0
 
 
-def _serve_once(listener: socket.socket, received: list[bytes]) -> None:
+def _serve_once(listener: socket.socket, received: list[bytes], tls: bool) -> None:
     raw, _ = listener.accept()
-    with server_context().wrap_socket(raw, server_side=True) as tls:
-        tls.settimeout(5)
+    with server_context().wrap_socket(raw, server_side=True) if tls else raw as sock:
+        sock.settimeout(5)
         data = b""
         try:
-            while chunk := tls.recv(4096):
+            while chunk := sock.recv(4096):
                 data += chunk
         except (ssl.SSLError, OSError):
             pass  # the client's close without a TLS goodbye
         received.append(data)
 
 
-def test_what_is_counted_as_written_over_tls_is_what_was_sent_despite_a_pending_cancel() -> None:
+@pytest.mark.parametrize("tls", [False, True], ids=["plain", "tls"])
+def test_what_is_counted_as_written_is_what_was_sent_despite_a_pending_cancel(tls: bool) -> None:
+    """A cut-off request's continuation trusts the count: it writes only the rest, then waits
+    for the answer. Through anyio's send, a cancelled enclosing scope stopped the write before
+    the bytes (or, over TLS, the encrypted record) reached the transport while they were already
+    counted, and the continuation waited until its backstop for an answer to a request Rupt never
+    got (1 call in ~300 under load)."""
     import anyio
     import httpcore
 
@@ -55,13 +62,14 @@ def test_what_is_counted_as_written_over_tls_is_what_was_sent_despite_a_pending_
     request = b"GET /v3/evaluations/e1 HTTP/1.1\r\nHost: x\r\n\r\n"
     received: list[bytes] = []
     with socket.create_server((HOST, 0)) as listener:
-        server = threading.Thread(target=_serve_once, args=(listener, received))
+        server = threading.Thread(target=_serve_once, args=(listener, received, tls))
         server.start()
 
         async def write_while_cancelled() -> Exchange:
             backend = AsyncDeadlineBackend(httpcore.AnyIOBackend())
             stream = await backend.connect_tcp(HOST, listener.getsockname()[1])
-            stream = await stream.start_tls(client_context(), server_hostname=HOST)
+            if tls:
+                stream = await stream.start_tls(client_context(), server_hostname=HOST)
             exchange = Exchange(time.monotonic() + 5, hand_off=True)
             token = current_exchange.set(exchange)
             try:
