@@ -6,7 +6,8 @@ work per request than any client, so client-side differences show.
 
     python -m bench.server --delay 0   # prints "port NNNNN", then serves until killed
 
-`running_server()` starts it as a subprocess for the other modules.
+`running_server()` starts it as a subprocess for the other modules, which stops when its parent
+does, even a killed one.
 """
 
 from __future__ import annotations
@@ -70,23 +71,29 @@ def _body_length(head: bytes) -> int:
     return int(head[start : end if end >= 0 else len(head)])
 
 
-async def serve(delay: float) -> None:
-    """Listen on a free loopback port, print it, and serve forever."""
+async def serve(delay: float, until_stdin_closes: bool = False) -> None:
+    """Listen on a free loopback port, print it, and serve forever (or until stdin closes)."""
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
         lambda: EvaluationProtocol(delay), "127.0.0.1", 0, backlog=2048
     )
     port = server.sockets[0].getsockname()[1]
     print(f"port {port}", flush=True)
-    await server.serve_forever()
+    if not until_stdin_closes:
+        await server.serve_forever()
+    # The parent's end of the pipe closes when it exits, however it ends (a killed benchmark
+    # never runs its cleanup): the server then stops instead of outliving it.
+    await loop.run_in_executor(None, sys.stdin.read)
+    server.close()
 
 
 @contextlib.contextmanager
 def running_server(delay: float = 0.0) -> Iterator[int]:
     """Start the server in a subprocess for the duration of the block; yield its port."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "bench.server", "--delay", str(delay)],
+        [sys.executable, "-m", "bench.server", "--delay", str(delay), "--until-stdin-closes"],
         cwd=ROOT,
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -99,16 +106,21 @@ def running_server(delay: float = 0.0) -> Iterator[int]:
     finally:
         process.terminate()
         process.wait(timeout=10)
-        if process.stdout is not None:
-            process.stdout.close()
+        for pipe in (process.stdin, process.stdout):
+            if pipe is not None:
+                pipe.close()
 
 
 def main() -> None:
     """Command line: `python -m bench.server [--delay SECONDS]`."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--delay", type=float, default=0.0, help="seconds before each answer")
+    parser.add_argument(
+        "--until-stdin-closes", action="store_true", help="stop when stdin closes (its parent's)"
+    )
+    arguments = parser.parse_args()
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(parser.parse_args().delay))
+        asyncio.run(serve(arguments.delay, arguments.until_stdin_closes))
 
 
 if __name__ == "__main__":
