@@ -18,6 +18,7 @@ import functools
 import os
 import queue
 import ssl
+import threading
 import time
 import weakref
 from collections.abc import AsyncGenerator, Awaitable, Callable
@@ -303,6 +304,7 @@ class AsyncPool:
         self._lanes: dict[asyncio.AbstractEventLoop, AsyncLane] = {}
         self._clients: dict[asyncio.AbstractEventLoop, httpx.AsyncClient] = {}
         self._keepers: dict[asyncio.AbstractEventLoop, AsyncGenerator[None, None]] = {}
+        self._lock = threading.Lock()
         self.closed = False
 
     def for_running_loop(self) -> AsyncLane:
@@ -311,6 +313,18 @@ class AsyncPool:
         loop = asyncio.get_running_loop()
         lane = self._lanes.get(loop)
         if lane is None:
+            lane = self._new_lane(loop)
+        self.client = lane.client
+        return lane
+
+    def _new_lane(self, loop: asyncio.AbstractEventLoop) -> AsyncLane:
+        # Loops in several threads may make their lanes at the same moment: one at a time, so
+        # that the client made with the pool goes to one loop only, and no thread changes the
+        # lanes while another looks through them for closed loops.
+        with self._lock:
+            lane = self._lanes.get(loop)
+            if lane is not None:
+                return lane
             self._forget_closed_loops()
             if self.owned:
                 client, watched = self._unbound or self._new_client()
@@ -320,8 +334,7 @@ class AsyncPool:
             else:
                 client, watched = self.client, False
             lane = self._lanes[loop] = AsyncLane(client, watched, self.owned)
-        self.client = lane.client
-        return lane
+            return lane
 
     def _close_with(self, loop: asyncio.AbstractEventLoop, client: httpx.AsyncClient) -> None:
         async def keeper() -> AsyncGenerator[None, None]:
@@ -343,7 +356,8 @@ class AsyncPool:
     def _forget_closed_loops(self) -> None:
         # Loops closed without shutting down their async generators: their closers never ran.
         # Dropped, a closer is not run through its dead loop (asyncio skips closed loops).
-        for loop in [loop for loop in self._lanes if loop.is_closed()]:
+        # A copy made in one step: a loop shutting down in another thread drops its lane.
+        for loop in [loop for loop in list(self._lanes) if loop.is_closed()]:
             self._lanes.pop(loop, None)
             self._clients.pop(loop, None)
             self._keepers.pop(loop, None)
