@@ -7,8 +7,10 @@ import contextlib
 import gc
 import logging
 import os
+import sys
 import threading
 import time
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import pytest
@@ -161,6 +163,32 @@ def test_many_concurrent_async_calls(base_url: str, fake: Any, transport: Any) -
     assert [(r.id, r.verdict) for r in results] == [(i, f"v{n}") for n, i in enumerate(ids)]
 
 
+def _loops_in_threads(
+    threads: int, main: Callable[[], Coroutine[Any, Any, None]]
+) -> list[BaseException]:
+    """`asyncio.run(main())` in each of `threads` threads at once, the interpreter switching
+    threads as often as it can (every microsecond); what any of them raised."""
+    failures: list[BaseException] = []
+
+    def run_loop() -> None:
+        try:
+            asyncio.run(main())
+        except BaseException as exc:
+            failures.append(exc)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        workers = [threading.Thread(target=run_loop) for _ in range(threads)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(60)
+    finally:
+        sys.setswitchinterval(interval)
+    return failures
+
+
 @pytest.mark.parametrize("transport", ASYNC_TRANSPORTS)
 def test_event_loops_in_several_threads_keep_their_calls_apart(transport: str) -> None:
     """One client, a loop in each of four threads, calls whose deadline passes mid-answer beside
@@ -169,14 +197,12 @@ def test_event_loops_in_several_threads_keep_their_calls_apart(transport: str) -
     and every request reaches the server once. (The aiohttp transport runs calls in their
     caller's task and keeps what the running call is doing per thread: shared, a thread could act
     on another's call, and a slow call then waited for its answer instead of raising.)"""
-    import sys
 
     from rupt_api import RuptTimeoutError
     from tests.reliability._slow_server import slow_server
 
     threads, calls = 4, 100
     results: list[str] = []
-    failures: list[BaseException] = []
 
     async def one(client: AsyncRuptAPI, index: int) -> str:
         if index % 2:
@@ -191,27 +217,13 @@ def test_event_loops_in_several_threads_keep_their_calls_apart(transport: str) -
         assert answer.id == wanted
         return answer.id
 
-    def run_loop(client: AsyncRuptAPI) -> None:
+    with slow_server(2.0) as server:
+        client = AsyncRuptAPI(SECRET, domain=server.url, timeout=0.3, transport=transport)
+
         async def main() -> None:
             results.extend(await asyncio.gather(*(one(client, i) for i in range(calls))))
 
-        try:
-            asyncio.run(main())
-        except BaseException as exc:
-            failures.append(exc)
-
-    interval = sys.getswitchinterval()
-    with slow_server(2.0) as server:
-        client = AsyncRuptAPI(SECRET, domain=server.url, timeout=0.3, transport=transport)
-        sys.setswitchinterval(1e-6)
-        try:
-            workers = [threading.Thread(target=run_loop, args=(client,)) for _ in range(threads)]
-            for worker in workers:
-                worker.start()
-            for worker in workers:
-                worker.join(60)
-        finally:
-            sys.setswitchinterval(interval)
+        failures = _loops_in_threads(threads, main)
         assert not failures, failures
         assert len(results) == threads * calls
         assert server.count() == threads * calls  # each request once
@@ -221,15 +233,12 @@ def test_loops_starting_at_once_in_many_threads_each_get_their_own_pool(base_url
     """The first call of loops in 16 threads at the same moment, threads switching as often as
     the interpreter allows: each loop gets a connection pool of its own (the one made with the
     client goes to one loop only), and making them never trips over another thread's."""
-    import sys
-
     from rupt_api import RuptError
 
     threads = 16
     client = AsyncRuptAPI(SECRET, domain=base_url, timeout=30)
     start = threading.Barrier(threads)
     pools: list[Any] = []
-    failures: list[BaseException] = []
 
     async def first_call() -> None:
         start.wait()
@@ -237,22 +246,7 @@ def test_loops_starting_at_once_in_many_threads_each_get_their_own_pool(base_url
             await client.get_evaluation("e1")
         pools.append(client._pool.for_running_loop().client)
 
-    def run_loop() -> None:
-        try:
-            asyncio.run(first_call())
-        except BaseException as exc:
-            failures.append(exc)
-
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
-    try:
-        workers = [threading.Thread(target=run_loop) for _ in range(threads)]
-        for worker in workers:
-            worker.start()
-        for worker in workers:
-            worker.join(60)
-    finally:
-        sys.setswitchinterval(interval)
+    failures = _loops_in_threads(threads, first_call)
     assert not failures, failures
     assert len({id(pool) for pool in pools}) == threads
 
